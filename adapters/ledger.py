@@ -1,0 +1,266 @@
+"""The Python API: sessions, messages, events and time travel in one object.
+
+`Ledger` wraps the engine (commands, event-sourced queries) and the views
+(lists, histories). After a command it makes sure the views show it before
+returning (read-your-writes): inline projections already did, a lagging view
+is caught up here, and external workers are waited for. Every call is scoped
+to a tenant. Built by `adapters.bootstrap.open_ledger`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from domain.context import CommandContext
+from domain.engine import CommandResult, Engine, SessionUpdate
+from domain.errors import SessionNotFoundError
+from domain.message import Message
+from domain.session import PatchMode, Session, SessionState
+from projections.history import HistoryEntry, HistoryQuery, HistoryView
+from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
+from projections.runner import ProjectionRunner, ProjectionStatus
+from projections.session_list import SessionListView, SessionQuery, SessionSummary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """The session after an append, and the messages as recorded."""
+
+    session: SessionState
+    messages: list[HistoryEntry]
+
+
+@dataclass(frozen=True)
+class FullState:
+    """A session as of one version, with its model-facing history at that version."""
+
+    session: SessionState
+    messages: list[HistoryEntry]
+
+
+def session_uuid(session_id: str | UUID) -> UUID:
+    """A session id from its text; anything else is an unknown session."""
+    if isinstance(session_id, UUID):
+        return session_id
+    try:
+        return UUID(session_id)
+    except ValueError:
+        raise SessionNotFoundError(session_id) from None
+
+
+class Ledger:
+    """chatledger's Python API over one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        runner: ProjectionRunner,
+        sessions: SessionListView,
+        history: HistoryView,
+        *,
+        inline: bool = True,
+        read_your_writes_timeout: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.runner = runner
+        self.sessions = sessions
+        self.history = history
+        self.inline = inline
+        self.read_your_writes_timeout = read_your_writes_timeout
+
+    # Sessions
+
+    def create_session(self, ctx: CommandContext, **fields: Any) -> SessionState:
+        """Create a session; fields as `Engine.create_session`."""
+        return self._visible(self.engine.create_session(ctx, **fields)).session
+
+    def get_session(self, tenant_id: str, session_id: str | UUID) -> SessionState:
+        return self.engine.get_session(tenant_id, session_uuid(session_id))
+
+    def list_sessions(self, query: SessionQuery) -> Page[SessionSummary]:
+        return self.sessions.list_sessions(query)
+
+    def update_session(
+        self,
+        ctx: CommandContext,
+        session_id: str | UUID,
+        update: SessionUpdate,
+        *,
+        mode: PatchMode = "merge",
+        expected_version: int | None = None,
+    ) -> SessionState:
+        result = self.engine.update_session(
+            ctx, session_uuid(session_id), update, mode=mode, expected_version=expected_version
+        )
+        return self._visible(result).session
+
+    def delete_session(
+        self, ctx: CommandContext, session_id: str | UUID, *, expected_version: int | None = None
+    ) -> SessionState:
+        result = self.engine.delete_session(
+            ctx, session_uuid(session_id), expected_version=expected_version
+        )
+        return self._visible(result).session
+
+    def get_metadata(self, tenant_id: str, session_id: str | UUID) -> dict[str, Any]:
+        return self.get_session(tenant_id, session_id).metadata
+
+    # Messages
+
+    def append_messages(
+        self,
+        ctx: CommandContext,
+        session_id: str | UUID,
+        messages: Sequence[Message],
+        *,
+        expected_version: int | None = None,
+    ) -> AppendResult:
+        result = self._visible(
+            self.engine.append_messages(
+                ctx, session_uuid(session_id), messages, expected_version=expected_version
+            )
+        )
+        entries = [
+            HistoryEntry(
+                session_id=str(event.originator_id),
+                version=event.originator_version,
+                message=event.message,
+                created_at=event.timestamp,
+                actor=event.actor,
+            )
+            for event in result.events
+            if isinstance(event, Session.MessageAppended)
+        ]
+        return AppendResult(result.session, entries)
+
+    def list_messages(
+        self,
+        tenant_id: str,
+        session_id: str | UUID,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        offset: int | None = None,
+        order: Literal["asc", "desc"] = "asc",
+    ) -> Page[HistoryEntry]:
+        """The model-facing history (messages since the last clear)."""
+        session = self.get_session(tenant_id, session_id)
+        return self.history.list_messages(
+            HistoryQuery(
+                tenant_id=tenant_id,
+                session_id=str(session.id),
+                after_version=session.cleared_at_version,
+                limit=limit,
+                cursor=cursor,
+                offset=offset,
+                order=order,
+            )
+        )
+
+    def clear_history(
+        self, ctx: CommandContext, session_id: str | UUID, *, expected_version: int | None = None
+    ) -> SessionState:
+        result = self.engine.clear_history(
+            ctx, session_uuid(session_id), expected_version=expected_version
+        )
+        return self._visible(result).session
+
+    # Events and time travel
+
+    def list_events(
+        self,
+        tenant_id: str,
+        session_id: str | UUID,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        after_version: int = 0,
+    ) -> Page[Session.Event]:
+        """The session's event stream, oldest first (deleted sessions included)."""
+        limit = check_page_size(limit)
+        if cursor is not None:
+            after_version = int(decode_cursor(cursor, "version")["version"])
+        events = self.engine.list_events(
+            tenant_id, session_uuid(session_id), after=after_version, limit=limit + 1
+        )
+        page = events[:limit]
+        next_cursor = None
+        if len(events) > limit:
+            next_cursor = encode_cursor({"version": page[-1].originator_version})
+        return Page(page, next_cursor)
+
+    def get_state(
+        self,
+        tenant_id: str,
+        session_id: str | UUID,
+        *,
+        version: int | None = None,
+        at: datetime | None = None,
+    ) -> FullState:
+        """The whole session, history included, as of a version or a time."""
+        sid = session_uuid(session_id)
+        state = self.engine.get_state(tenant_id, sid, version=version, at=at)
+        entries = self.history.list_messages(
+            HistoryQuery(
+                tenant_id=tenant_id,
+                session_id=str(sid),
+                after_version=state.cleared_at_version,
+                until_version=state.version,
+                limit=None,
+            )
+        ).data
+        if len(entries) != state.message_count:
+            # The view is behind (a worker lags, or it is being rebuilt): read the log.
+            entries = self._messages_from_events(tenant_id, sid, state)
+        return FullState(state, entries)
+
+    # Projections
+
+    def projection_status(self) -> list[ProjectionStatus]:
+        return self.runner.status()
+
+    def rebuild_projection(self, name: str) -> int:
+        return self.runner.rebuild(name)
+
+    def catch_up(self) -> int:
+        return self.runner.catch_up()
+
+    def close(self) -> None:
+        self.engine.close()
+
+    # Internals
+
+    def _visible(self, result: CommandResult) -> CommandResult:
+        """Return only once the views show `result` (read-your-writes)."""
+        if result.position is None or self.runner.is_current(result.position):
+            return result
+        if self.inline:
+            self.runner.catch_up()
+        elif not self.runner.wait_for(result.position, timeout=self.read_your_writes_timeout):
+            log.warning("views did not reach position %s in time", result.position)
+        return result
+
+    def _messages_from_events(
+        self, tenant_id: str, session_id: UUID, state: SessionState
+    ) -> list[HistoryEntry]:
+        events = self.engine.list_events(
+            tenant_id, session_id, after=state.cleared_at_version, until=state.version
+        )
+        return [
+            HistoryEntry(
+                session_id=str(session_id),
+                version=event.originator_version,
+                message=event.message,
+                created_at=event.timestamp,
+                actor=event.actor,
+            )
+            for event in events
+            if isinstance(event, Session.MessageAppended)
+        ]

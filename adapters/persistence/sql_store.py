@@ -1,0 +1,94 @@
+"""The view store over the engine's own database: positions and transactions.
+
+Views live beside the events (one SQLite file, or one PostgreSQL schema) and
+share the event store's connection pool, so a projection can be applied in
+the very transaction that records the events it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from adapters.persistence.sql_views import Dialect
+from projections.base import Cursor, ViewStore
+
+
+class Datastore(Protocol):
+    """What the library's SQLite and PostgreSQL datastores both offer."""
+
+    def transaction(self, *, commit: bool) -> Any: ...
+
+
+class SqlViewStore(ViewStore):
+    """Positions in `projection_positions`, notifications in the events table."""
+
+    def __init__(
+        self,
+        datastore: Datastore,
+        dialect: Dialect,
+        *,
+        events_table: str,
+        id_column: str,
+        projection_names: Sequence[str],
+    ) -> None:
+        self.datastore = datastore
+        self.d = dialect
+        self.events = events_table
+        self.id_column = id_column
+        self.positions = dialect.table("projection_positions")
+        self.projection_names = tuple(projection_names)
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def create_tables(self, statements: Sequence[str]) -> None:
+        """Create the positions table, the views' tables, and a zero position for each."""
+        with self.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.positions}"
+                " (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for statement in statements:
+                cursor.execute(statement)
+            for name in self.projection_names:
+                cursor.execute(
+                    self.d.sql(
+                        f"INSERT INTO {self.positions} (name, position) VALUES (?, 0)"
+                        " ON CONFLICT (name) DO NOTHING"
+                    ),
+                    (name,),
+                )
+
+    def get_position(self, cursor: Cursor, name: str) -> int:
+        cursor.execute(self.d.sql(f"SELECT position FROM {self.positions} WHERE name = ?"), (name,))
+        row = cursor.fetchone()
+        return 0 if row is None else int(row["position"])
+
+    def move_position(self, cursor: Cursor, name: str, expected: int, new: int) -> bool:
+        cursor.execute(
+            self.d.sql(
+                f"UPDATE {self.positions} SET position = ? WHERE name = ? AND position = ?"
+                " RETURNING position"
+            ),
+            (new, name, expected),
+        )
+        return cursor.fetchone() is not None
+
+    def previous_notification_id(self, cursor: Cursor, before: int) -> int:
+        cursor.execute(
+            self.d.sql(
+                f"SELECT MAX({self.id_column}) AS m FROM {self.events} WHERE {self.id_column} < ?"
+            ),
+            (before,),
+        )
+        row = cursor.fetchone()
+        return int(row["m"] or 0)
+
+    def max_notification_id(self, cursor: Cursor) -> int:
+        cursor.execute(f"SELECT MAX({self.id_column}) AS m FROM {self.events}")
+        row = cursor.fetchone()
+        return int(row["m"] or 0)

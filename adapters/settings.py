@@ -1,0 +1,125 @@
+"""One `Settings`, read from the environment in entry points only.
+
+Every `CHATLEDGER_*` variable maps to a field (`CHATLEDGER_DATABASE_URL` to
+`database_url`, …). `event_store_env()` turns the database URL into the
+eventsourcing environment (`PERSISTENCE_MODULE`, `SQLITE_DBNAME`, `POSTGRES_*`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import uuid4
+
+from eventsourcing.utils import get_topic
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.persistence.mapper import OrjsonTranscoder, PydanticMapper
+from adapters.persistence.postgres import ChatledgerPostgresRecorder
+from adapters.persistence.sqlite import ChatledgerSQLiteFactory, ChatledgerSQLiteRecorder
+
+
+class DatabaseURLError(ValueError):
+    """A database URL this build cannot use."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """A parsed database URL."""
+
+    backend: Literal["sqlite", "postgres"]
+    sqlite_path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    name: str = ""
+    schema: str = "public"
+
+
+def parse_database_url(url: str) -> Database:
+    """`sqlite:///PATH`, `sqlite:///:memory:`, `memory://` or `postgresql://USER@HOST:PORT/DB`.
+
+    A PostgreSQL URL may add `?schema=NAME` (default `public`).
+    """
+    if url in ("memory://", "sqlite:///:memory:", "sqlite://"):
+        # Shared-cache memory databases stay one database across pooled connections.
+        return Database(
+            "sqlite", sqlite_path=f"file:chatledger-{uuid4().hex}?mode=memory&cache=shared"
+        )
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if parts.netloc or not path.startswith("/") or path == "/":
+            raise DatabaseURLError(f"expected sqlite:///PATH, got {url!r}")
+        return Database("sqlite", sqlite_path=path[1:])
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        query = parse_qs(parts.query)
+        name = unquote(parts.path.lstrip("/"))
+        if not parts.hostname or not name:
+            raise DatabaseURLError(f"expected postgresql://USER@HOST:PORT/DB, got {url!r}")
+        return Database(
+            "postgres",
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            name=name,
+            schema=query.get("schema", ["public"])[0],
+        )
+    raise DatabaseURLError(f"unsupported database URL {url!r} (use sqlite:/// or postgresql://)")
+
+
+class Settings(BaseSettings):
+    """chatledger's configuration (environment variables `CHATLEDGER_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATLEDGER_", extra="ignore")
+
+    database_url: str = "sqlite:///chatledger.db"
+    host: str = "127.0.0.1"
+    port: int = 8321
+    tenant_id: str = "local"
+    """The one tenant served until API keys arrive."""
+    actor: str = "local"
+    """The principal recorded on events when no one is authenticated."""
+    projections: Literal["inline", "external"] = "inline"
+    """`inline`: views are updated in the transaction that records events (read-your-writes).
+    `external`: `chatledger projections run` workers update them; commands wait for them."""
+    read_your_writes_timeout: float = 5.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_message_bytes: int = 1024 * 1024
+    postgres_pool_size: int = 5
+    postgres_max_overflow: int = 10
+
+    def database(self) -> Database:
+        return parse_database_url(self.database_url)
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing environment for this database."""
+        db = self.database()
+        env = {
+            "MAPPER_TOPIC": get_topic(PydanticMapper),
+            "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+            "MAX_MESSAGE_BYTES": str(self.max_message_bytes),
+        }
+        if db.backend == "sqlite":
+            env |= {
+                "PERSISTENCE_MODULE": get_topic(ChatledgerSQLiteFactory),
+                "SQLITE_DBNAME": db.sqlite_path,
+                "APPLICATION_RECORDER_TOPIC": get_topic(ChatledgerSQLiteRecorder),
+            }
+        else:
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": db.name,
+                "POSTGRES_HOST": db.host,
+                "POSTGRES_PORT": str(db.port),
+                "POSTGRES_USER": db.user,
+                "POSTGRES_PASSWORD": db.password,
+                "POSTGRES_SCHEMA": db.schema,
+                "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+                "APPLICATION_RECORDER_TOPIC": get_topic(ChatledgerPostgresRecorder),
+            }
+        return env

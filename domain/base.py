@@ -1,0 +1,71 @@
+"""Pydantic foundations for event-sourced aggregates on eventsourcing 9.5.
+
+Events are frozen pydantic models, so they validate on construction and
+serialise without the library's `_type_`/`_data_` transcoding (a client's dict
+with exactly those keys round-trips as plain data). This module owns the base
+event, snapshot and aggregate classes; it imports only pydantic and
+eventsourcing, and knows nothing of how events are stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import (
+    BaseAggregate,
+    CanInitAggregate,
+    CanMutateAggregate,
+    CanSnapshotAggregate,
+    datetime_now_with_tzinfo,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Immutable(BaseModel):
+    """A frozen value object that refuses unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DomainEvent(Immutable):
+    """An immutable fact about one aggregate, at one version."""
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime = Field(default_factory=datetime_now_with_tzinfo)
+
+
+class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
+    """The whole state of an aggregate at one version (small by design)."""
+
+    topic: str
+    state: dict[str, Any]
+
+    def mutate(self, _: None) -> Any:
+        aggregate = super().mutate(None)
+        # The state went through JSON: restore the base class's datetimes.
+        for name in ("_created_on", "_modified_on"):
+            value = aggregate.__dict__.get(name)
+            if isinstance(value, str):
+                aggregate.__dict__[name] = datetime.fromisoformat(value)
+        return aggregate
+
+
+class Aggregate(BaseAggregate[UUID]):
+    """Base of chatledger's aggregates: pydantic events, UUID ids."""
+
+    @staticmethod
+    def create_id(*_: Any, **__: Any) -> UUID:
+        return uuid4()
+
+    class Event(DomainEvent, CanMutateAggregate[UUID]):
+        pass
+
+    class Created(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+
+    Snapshot = AggregateSnapshot

@@ -1,0 +1,302 @@
+"""The engine: one method per command on sessions, and the event-sourced queries.
+
+`Engine` is an eventsourcing `Application` constructible from `env` alone. A
+command loads the session (snapshot plus a few events, or the cache), decides,
+and records its events in one transaction; it never replays a whole stream.
+Without an expected version, a command that loses a race is re-decided on the
+fresh state; with one, the race is the caller's `VersionConflictError`.
+Queries here read the event store (state as of a version or time, the event
+stream); histories and lists are served by the projections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording
+
+from domain.context import CommandContext
+from domain.errors import (
+    EmptyMessageError,
+    InvalidVersionError,
+    MessageTooLargeError,
+    SessionDeletedError,
+    SessionNotFoundError,
+    VersionConflictError,
+)
+from domain.message import Message
+from domain.session import PatchMode, Session, SessionState
+from domain.validation import check_json, check_object, check_text
+
+_RACE_ATTEMPTS = 50
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command recorded: the new state, its events, and their log position."""
+
+    session: SessionState
+    events: tuple[Session.Event, ...]
+    position: int | None
+    """Notification id of the last event recorded (None when nothing changed)."""
+
+
+@dataclass(frozen=True)
+class SessionUpdate:
+    """Fields to change; `None` leaves a field as it is."""
+
+    title: str | None = None
+    situation: str | None = None
+    metadata: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+
+
+class Engine(Application[UUID]):
+    """Commands and event-sourced queries on sessions."""
+
+    name = "chatledger"
+    snapshotting_intervals = {Session: 100}  # noqa: RUF012 (the library reads a class attribute)
+    env = {  # noqa: RUF012
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        "MAX_MESSAGE_BYTES": str(1024 * 1024),
+    }
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self.max_message_bytes = int(self.env.get("MAX_MESSAGE_BYTES") or 0)
+
+    # Commands
+
+    def create_session(
+        self,
+        ctx: CommandContext,
+        *,
+        title: str = "",
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        situation: str = "",
+        context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        render_templates: bool = False,
+        session_id: UUID | None = None,
+    ) -> CommandResult:
+        """Start a session with its whole initial state."""
+        check_text(title, "title")
+        check_text(situation, "situation")
+        for name, value in (("user_id", user_id), ("agent_id", agent_id)):
+            if value is not None:
+                check_text(value, name)
+        session = Session.create(
+            ctx,
+            title=title,
+            user_id=user_id,
+            agent_id=agent_id,
+            situation=situation,
+            context=check_object(context or {}, "context"),
+            metadata=check_object(metadata or {}, "metadata"),
+            render_templates=render_templates,
+            session_id=session_id,
+        )
+        return self._record_changes(session)
+
+    def append_messages(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        messages: Sequence[Message],
+        *,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Append messages to the history, atomically, each with a new id."""
+        if not messages:
+            raise EmptyMessageError("messages")
+        checked = [self._checked_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+
+        def decide(session: Session) -> None:
+            for message in checked:
+                session.append_message(ctx, message.model_copy(update={"id": uuid4().hex}))
+
+        return self._change(ctx, session_id, decide, expected_version=expected_version)
+
+    def update_session(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        update: SessionUpdate,
+        *,
+        mode: PatchMode = "merge",
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """PATCH (`merge`) or PUT (`overwrite`) the editable fields.
+
+        With `overwrite`, fields left `None` are reset to their defaults.
+        """
+        if mode == "overwrite":
+            update = SessionUpdate(
+                title=update.title or "",
+                situation=update.situation or "",
+                metadata=update.metadata or {},
+                context=update.context or {},
+            )
+        if update.title is not None:
+            check_text(update.title, "title")
+        if update.situation is not None:
+            check_text(update.situation, "situation")
+        metadata = None if update.metadata is None else check_object(update.metadata, "metadata")
+        context = None if update.context is None else check_object(update.context, "context")
+
+        def decide(session: Session) -> None:
+            if update.title is not None:
+                session.change_title(ctx, update.title)
+            if update.situation is not None:
+                session.update_situation(ctx, update.situation)
+            if metadata is not None:
+                session.update_metadata(ctx, metadata, mode)
+            if context is not None:
+                session.update_context(ctx, context, mode)
+
+        return self._change(ctx, session_id, decide, expected_version=expected_version)
+
+    def clear_history(
+        self, ctx: CommandContext, session_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        """Empty the model-facing history; the log keeps every message."""
+        return self._change(
+            ctx, session_id, lambda s: s.clear_history(ctx), expected_version=expected_version
+        )
+
+    def delete_session(
+        self, ctx: CommandContext, session_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        """Soft delete: hidden from lists and chat, kept in the log."""
+        return self._change(
+            ctx, session_id, lambda s: s.delete(ctx), expected_version=expected_version
+        )
+
+    # Queries
+
+    def get_session(self, tenant_id: str, session_id: UUID) -> SessionState:
+        """The session now; a deleted one is `SessionDeletedError`."""
+        session = self._load(tenant_id, session_id)
+        if session.is_deleted:
+            raise SessionDeletedError(session_id)
+        return SessionState.of(session)
+
+    def get_state(
+        self,
+        tenant_id: str,
+        session_id: UUID,
+        *,
+        version: int | None = None,
+        at: datetime | None = None,
+    ) -> SessionState:
+        """The session as it was at a version or a time (deleted sessions included)."""
+        head = self._load(tenant_id, session_id)
+        if at is not None:
+            version = self._version_at(session_id, head.version, at)
+        if version is None or version == head.version:
+            return SessionState.of(head)
+        if not 1 <= version <= head.version:
+            raise InvalidVersionError(
+                "version", f"must be between 1 and {head.version}, got {version}"
+            )
+        session: Session = self.repository.get(session_id, version=version)
+        return SessionState.of(session)
+
+    def list_events(
+        self,
+        tenant_id: str,
+        session_id: UUID,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        until: int | None = None,
+    ) -> list[Session.Event]:
+        """The session's events with versions in (`after`, `until`], oldest first."""
+        self._load(tenant_id, session_id)
+        events: Iterator[Session.Event] = self.events.get(  # type: ignore[assignment]
+            session_id, gt=after, lte=until, limit=limit
+        )
+        return list(events)
+
+    # Internals
+
+    def _load(self, tenant_id: str, session_id: UUID) -> Session:
+        try:
+            session: Session = self.repository.get(session_id)
+        except AggregateNotFoundError:
+            raise SessionNotFoundError(session_id) from None
+        if not isinstance(session, Session) or session.tenant_id != tenant_id:
+            raise SessionNotFoundError(session_id)
+        return session
+
+    def _change(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        decide: Callable[[Session], None],
+        *,
+        expected_version: int | None,
+    ) -> CommandResult:
+        for _ in range(_RACE_ATTEMPTS):
+            session = self._load(ctx.tenant_id, session_id)
+            if expected_version is not None and session.version != expected_version:
+                raise VersionConflictError(
+                    session_id, expected=expected_version, actual=session.version
+                )
+            decide(session)
+            try:
+                return self._record_changes(session)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflictError(
+                        session_id, expected=expected_version, actual=None
+                    ) from None
+        raise VersionConflictError(session_id, expected=-1, actual=None)
+
+    def _record_changes(self, session: Session) -> CommandResult:
+        events = tuple(session.pending_events)
+        recordings: list[Recording[UUID]] = self.save(session) if events else []
+        position = recordings[-1].notification.id if recordings else None
+        return CommandResult(
+            session=SessionState.of(session),
+            events=events,  # type: ignore[arg-type]
+            position=position,
+        )
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Recorders that update views in the same transaction need the domain events.
+        processing_event.saved_kwargs.setdefault("recorded_events", processing_event.events)
+        return super()._record(processing_event)
+
+    def _checked_message(self, message: Message, field: str) -> Message:
+        if not message.content:
+            raise EmptyMessageError(f"{field}.content")
+        payload = message.model_dump(mode="python", exclude_none=True)
+        check_json(payload, field)
+        if self.max_message_bytes:
+            size = len(message.model_dump_json(exclude_none=True).encode())
+            if size > self.max_message_bytes:
+                raise MessageTooLargeError(field, size, self.max_message_bytes)
+        return message
+
+    def _version_at(self, session_id: UUID, head_version: int, at: datetime) -> int:
+        """The last version recorded at or before `at` (timestamps rise with versions)."""
+        low, high = 0, head_version
+        while low < high:
+            middle = (low + high + 1) // 2
+            event: Session.Event = next(
+                iter(self.events.get(session_id, gt=middle - 1, lte=middle))
+            )  # type: ignore[assignment]
+            if event.timestamp <= at:
+                low = middle
+            else:
+                high = middle - 1
+        if low == 0:
+            raise InvalidVersionError("at", f"the session did not exist yet at {at.isoformat()}")
+        return low

@@ -1,0 +1,70 @@
+"""What every projection and view store shares: positions, batches, transactions.
+
+A projection turns events into rows of its view. Its rows and its position in
+the application's notification log are written in one transaction, so every
+event takes effect exactly once, whether the batch comes from a worker tailing
+the log or inline, inside the very transaction that records the events. The
+position moves by compare-and-set: a writer that finds it moved by someone else
+writes nothing. Imports the standard library only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+
+class Cursor(Protocol):
+    """The DB-API subset views use; rows are mappings by column name."""
+
+    def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+
+class ViewStore(ABC):
+    """A database that holds views and the positions of their projections."""
+
+    @abstractmethod
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Cursor]:
+        """One transaction; rolled back on error or when `commit` is false."""
+
+    @abstractmethod
+    def get_position(self, cursor: Cursor, name: str) -> int:
+        """The last notification id the named projection has processed (0: none)."""
+
+    @abstractmethod
+    def move_position(self, cursor: Cursor, name: str, expected: int, new: int) -> bool:
+        """Compare-and-set the position; False (nothing written) if it is not `expected`."""
+
+    @abstractmethod
+    def previous_notification_id(self, cursor: Cursor, before: int) -> int:
+        """The largest notification id below `before` (0 if none)."""
+
+    @abstractmethod
+    def max_notification_id(self, cursor: Cursor) -> int:
+        """The largest notification id in the log (0 if empty)."""
+
+
+TView = TypeVar("TView")
+
+
+class Projection(ABC, Generic[TView]):
+    """Turns events into view rows, one handler per event type."""
+
+    name: ClassVar[str]
+    topics: ClassVar[tuple[str, ...]]
+
+    def __init__(self, view: TView) -> None:
+        self.view = view
+
+    @abstractmethod
+    def process_event(self, event: Any, cursor: Cursor) -> None:
+        """Apply one event to the view through `cursor` (in the caller's transaction)."""
+
+    @abstractmethod
+    def clear(self, cursor: Cursor) -> None:
+        """Delete every row of the view (before a rebuild)."""

@@ -1,0 +1,143 @@
+"""Keeps projections in step with the engine's notification log.
+
+Three ways an event reaches a view, all exactly once: `apply_inline` inside the
+transaction that records it (the in-process default), `catch_up` in batches
+read from the log (start-up, a lagging view, a worker process), and `rebuild`
+from the first event. Imports eventsourcing and projections only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
+
+from projections.base import Cursor, Projection, ViewStore
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection stands against the head of the log."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    """Applies events to projections: inline, by catching up, or by rebuilding."""
+
+    def __init__(
+        self,
+        app: Application[UUID],
+        store: ViewStore,
+        projections: Sequence[Projection[Any]],
+        *,
+        batch_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._topics = {p.name: frozenset(p.topics) for p in projections}
+
+    def apply_inline(self, cursor: Cursor, events: Sequence[Any], ids: Sequence[int]) -> None:
+        """Apply freshly recorded events in their own transaction, where views are current.
+
+        A view that is behind (being rebuilt, or fed by a worker) is left alone:
+        its position does not match, so `catch_up` will bring it these events.
+        """
+        if not ids:
+            return
+        previous = self.store.previous_notification_id(cursor, ids[0])
+        for name, projection in self.projections.items():
+            if not self.store.move_position(cursor, name, previous, ids[-1]):
+                continue
+            topics = self._topics[name]
+            for event in events:
+                if get_topic(type(event)) in topics:
+                    projection.process_event(event, cursor)
+
+    def catch_up(self, name: str | None = None) -> int:
+        """Process everything recorded so far; returns the number of notifications read."""
+        names = [name] if name else list(self.projections)
+        return sum(self._catch_up_one(self._projection(n)) for n in names)
+
+    def rebuild(self, name: str) -> int:
+        """Empty one view and rebuild it from the first event of the log."""
+        projection = self._projection(name)
+        with self.store.transaction(commit=True) as cursor:
+            position = self.store.get_position(cursor, name)
+            projection.clear(cursor)
+            self.store.move_position(cursor, name, position, 0)
+        return self._catch_up_one(projection)
+
+    def status(self) -> list[ProjectionStatus]:
+        """Each projection's position, the head of the log, and so the lag."""
+        with self.store.transaction(commit=False) as cursor:
+            head = self.store.max_notification_id(cursor)
+            return [
+                ProjectionStatus(name, self.store.get_position(cursor, name), head)
+                for name in self.projections
+            ]
+
+    def is_current(self, position: int) -> bool:
+        """True when every projection has processed the notification `position`."""
+        with self.store.transaction(commit=False) as cursor:
+            return all(self.store.get_position(cursor, n) >= position for n in self.projections)
+
+    def wait_for(self, position: int, *, timeout: float) -> bool:
+        """Wait (polling briefly) until every projection has reached `position`."""
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while not self.is_current(position):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return True
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 0.1) -> None:
+        """Tail the log until `stop` is set (the body of a projection worker)."""
+        while not stop.is_set():
+            if self.catch_up() == 0:
+                stop.wait(interval)
+
+    def _projection(self, name: str) -> Projection[Any]:
+        try:
+            return self.projections[name]
+        except KeyError:
+            known = ", ".join(sorted(self.projections))
+            raise KeyError(f"unknown projection {name!r} (known: {known})") from None
+
+    def _catch_up_one(self, projection: Projection[Any]) -> int:
+        topics = self._topics[projection.name]
+        processed = 0
+        while True:
+            with self.store.transaction(commit=False) as cursor:
+                position = self.store.get_position(cursor, projection.name)
+            notifications = self.app.recorder.select_notifications(
+                start=position, limit=self.batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return processed
+            with self.store.transaction(commit=True) as cursor:
+                if not self.store.move_position(
+                    cursor, projection.name, position, notifications[-1].id
+                ):
+                    continue  # someone else moved it: read the position again
+                for notification in notifications:
+                    if notification.topic in topics:
+                        event = self.app.mapper.to_domain_event(notification)
+                        projection.process_event(event, cursor)
+            processed += len(notifications)
