@@ -51,7 +51,7 @@ def parse_database_url(url: str) -> Database:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
-        if parts.netloc or not path.startswith("/") or path == "/":
+        if not url.startswith("sqlite:///") or path == "/":
             raise DatabaseURLError(f"expected sqlite:///PATH, got {url!r}")
         return Database("sqlite", sqlite_path=path[1:])
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
