@@ -7,10 +7,12 @@ projection runner, attached inline to the recorder unless workers run apart.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from adapters.ledger import Ledger
 from adapters.persistence.inline import InlineProjecting
+from adapters.persistence.postgres import schema_lock
 from adapters.persistence.sql_store import SqlViewStore
 from adapters.persistence.sql_views import (
     SQLITE,
@@ -18,7 +20,7 @@ from adapters.persistence.sql_views import (
     SqlSessionListView,
     postgres_dialect,
 )
-from adapters.settings import Settings
+from adapters.settings import Database, Settings
 from domain.engine import Engine
 from projections.history import HistoryProjection
 from projections.runner import ProjectionRunner
@@ -28,8 +30,26 @@ from projections.session_list import SessionListProjection
 def open_ledger(settings: Settings | None = None, **overrides: Any) -> Ledger:
     """A ledger on the configured database (`Settings()` from the environment by default)."""
     settings = settings or Settings(**overrides)
-    engine = Engine(env=settings.event_store_env())
     db = settings.database()
+    with _creating_tables(db):
+        return _wire(settings, db)
+
+
+def _creating_tables(db: Database) -> AbstractContextManager[None]:
+    if db.backend == "sqlite":
+        return nullcontext()  # SQLite writers queue on the file's write lock
+    return schema_lock(
+        host=db.host,
+        port=db.port,
+        dbname=db.name,
+        user=db.user,
+        password=db.password,
+        schema=db.schema,
+    )
+
+
+def _wire(settings: Settings, db: Database) -> Ledger:
+    engine = Engine(env=settings.event_store_env())
     recorder: Any = engine.recorder
     if db.backend == "sqlite":
         dialect, events_table, id_column = SQLITE, "stored_events", "rowid"

@@ -23,7 +23,7 @@ from domain.message import Message
 from domain.session import PatchMode, Session, SessionState
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
-from projections.runner import ProjectionRunner, ProjectionStatus
+from projections.runner import Progress, ProjectionRunner, ProjectionStatus
 from projections.session_list import SessionListView, SessionQuery, SessionSummary
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Ledger:
         """The session's event stream, oldest first (deleted sessions included)."""
         limit = check_page_size(limit)
         if cursor is not None:
-            after_version = int(decode_cursor(cursor, "version")["version"])
+            after_version = decode_cursor(cursor, version=int)["version"]
         events = self.engine.list_events(
             tenant_id, session_uuid(session_id), after=after_version, limit=limit + 1
         )
@@ -226,8 +226,9 @@ class Ledger:
     def projection_status(self) -> list[ProjectionStatus]:
         return self.runner.status()
 
-    def rebuild_projection(self, name: str) -> int:
-        return self.runner.rebuild(name)
+    def rebuild_projection(self, name: str, *, on_progress: Progress | None = None) -> int:
+        """Empty a view and replay the whole log into it; returns the events read."""
+        return self.runner.rebuild(name, on_progress=on_progress)
 
     def catch_up(self) -> int:
         return self.runner.catch_up()

@@ -7,6 +7,7 @@ eventsourcing environment (`PERSISTENCE_MODULE`, `SQLITE_DBNAME`, `POSTGRES_*`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,6 +38,17 @@ class Database:
     name: str = ""
     schema: str = "public"
 
+    def redacted(self) -> str:
+        """The URL without its password, for messages and logs."""
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.sqlite_path}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.name}?schema={self.schema}"
+
+
+def redact(url: str) -> str:
+    """`url` with any password replaced by `***`."""
+    return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+
 
 def parse_database_url(url: str) -> Database:
     """`sqlite:///PATH`, `sqlite:///:memory:`, `memory://` or `postgresql://USER@HOST:PORT/DB`.
@@ -52,13 +64,13 @@ def parse_database_url(url: str) -> Database:
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
         if not url.startswith("sqlite:///") or path == "/":
-            raise DatabaseURLError(f"expected sqlite:///PATH, got {url!r}")
+            raise DatabaseURLError(f"expected sqlite:///PATH, got {redact(url)!r}")
         return Database("sqlite", sqlite_path=path[1:])
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         query = parse_qs(parts.query)
         name = unquote(parts.path.lstrip("/"))
         if not parts.hostname or not name:
-            raise DatabaseURLError(f"expected postgresql://USER@HOST:PORT/DB, got {url!r}")
+            raise DatabaseURLError(f"expected postgresql://USER@HOST:PORT/DB, got {redact(url)!r}")
         return Database(
             "postgres",
             host=parts.hostname,
@@ -68,7 +80,9 @@ def parse_database_url(url: str) -> Database:
             name=name,
             schema=query.get("schema", ["public"])[0],
         )
-    raise DatabaseURLError(f"unsupported database URL {url!r} (use sqlite:/// or postgresql://)")
+    raise DatabaseURLError(
+        f"unsupported database URL {redact(url)!r} (use sqlite:/// or postgresql://)"
+    )
 
 
 class Settings(BaseSettings):

@@ -2,17 +2,26 @@
 
 Text that PostgreSQL cannot store (NUL) or that is not valid Unicode (lone
 surrogates) is refused up front, so no event is ever written that one backend
-could hold and another could not. Imports only the domain's errors.
+could hold and another could not; so is JSON the event store cannot write
+faithfully (nesting deeper than `MAX_JSON_DEPTH`, integers beyond 64 bits,
+NaN and infinities). Field names in errors never echo the offending characters.
+Imports only the domain's errors.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from domain.errors import InvalidInputError, InvalidTextError
 
+MAX_JSON_DEPTH = 100
+"""Deepest nesting of arrays and objects a client value may have (the encoder stops at 254
+levels, and events wrap client data in a few of their own)."""
+
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what the event encoder (orjson) can write
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -26,25 +35,54 @@ def check_text(value: str, field: str) -> None:
 
 
 def check_json(value: Any, field: str) -> None:
-    """Refuse forbidden text anywhere in a JSON value, keys included."""
-    if isinstance(value, str):
-        check_text(value, field)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInputError(field, "object keys must be strings")
-            check_text(key, f"{field}.{key}")
-            check_json(item, f"{field}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            check_json(item, f"{field}[{index}]")
-    elif value is not None and not isinstance(value, bool | int | float):
-        raise InvalidInputError(field, f"{type(value).__name__} is not a JSON value")
+    """Refuse what cannot be stored faithfully anywhere in a JSON value, keys included.
+
+    Walks without recursion, so no input is too deep to check.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            check_text(item, _path(field, path))
+        elif isinstance(item, Mapping | list | tuple):
+            if len(path) >= MAX_JSON_DEPTH:
+                raise InvalidInputError(
+                    _path(field, path[:1]), f"nests deeper than {MAX_JSON_DEPTH} levels"
+                )
+            if isinstance(item, Mapping):
+                for key in item:
+                    if not isinstance(key, str):
+                        raise InvalidInputError(_path(field, path), "object keys must be strings")
+                    check_text(key, _path(field, (*path, key)))
+                stack += [(child, (*path, key)) for key, child in item.items()]
+            else:
+                stack += [(child, (*path, index)) for index, child in enumerate(item)]
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not _INT_MIN <= item <= _INT_MAX:
+                raise InvalidInputError(_path(field, path), "is an integer beyond 64 bits")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise InvalidInputError(_path(field, path), "is not a finite number")
+        else:
+            raise InvalidInputError(_path(field, path), f"{type(item).__name__} is not JSON")
 
 
 def check_object(value: Any, field: str) -> dict[str, Any]:
-    """A JSON object (dict) with clean text, or an `InvalidInputError`."""
+    """A JSON object (dict) that `check_json` accepts, or an `InvalidInputError`."""
     if not isinstance(value, Mapping):
         raise InvalidInputError(field, "must be a JSON object")
     check_json(value, field)
     return dict(value)
+
+
+def _path(field: str, keys: tuple[str | int, ...]) -> str:
+    """`field.key[0]…`, with forbidden characters in keys shown as escapes."""
+    return field + "".join(
+        f"[{key}]" if isinstance(key, int) else "." + _FORBIDDEN.sub(_escape, key) for key in keys
+    )
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

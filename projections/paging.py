@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from domain.errors import InvalidInputError
+from domain.validation import check_text
 
 T = TypeVar("T")
 
@@ -29,16 +30,36 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *keys: str) -> dict[str, Any]:
-    """The position behind a token from `encode_cursor`, or a 422-worthy error."""
+def decode_cursor(cursor: str, **fields: type[int] | type[str]) -> dict[str, Any]:
+    """The position behind a token from `encode_cursor`, its fields of the given types.
+
+    Anything else (not base64 JSON, missing or mistyped fields, text with NUL) is a
+    422-worthy `InvalidInputError`: cursors reach SQL, so they are checked like input.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidInputError("cursor", "is not a cursor this server issued") from None
-    if not isinstance(position, dict) or any(key not in position for key in keys):
-        raise InvalidInputError("cursor", "is not a cursor this server issued")
+    except (binascii.Error, ValueError, RecursionError):
+        raise _foreign() from None
+    if not isinstance(position, dict):
+        raise _foreign()
+    for key, kind in fields.items():
+        value = position.get(key)
+        if kind is int:
+            if type(value) is not int or not 0 <= value < 2**63:
+                raise _foreign()
+        elif not isinstance(value, str) or len(value) > 256:
+            raise _foreign()
+        else:
+            try:
+                check_text(value, "cursor")
+            except InvalidInputError:
+                raise _foreign() from None
     return position
+
+
+def _foreign() -> InvalidInputError:
+    return InvalidInputError("cursor", "is not a cursor this server issued")
 
 
 def check_page_size(limit: int) -> int:

@@ -8,17 +8,24 @@ from the first event. Imports eventsourcing and projections only.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.utils import get_topic
 
 from projections.base import Cursor, Projection, ViewStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called after each batch with the projection's position and the head of the log."""
 
 
 @dataclass(frozen=True)
@@ -73,14 +80,14 @@ class ProjectionRunner:
         names = [name] if name else list(self.projections)
         return sum(self._catch_up_one(self._projection(n)) for n in names)
 
-    def rebuild(self, name: str) -> int:
+    def rebuild(self, name: str, *, on_progress: Progress | None = None) -> int:
         """Empty one view and rebuild it from the first event of the log."""
         projection = self._projection(name)
         with self.store.transaction(commit=True) as cursor:
             position = self.store.get_position(cursor, name)
             projection.clear(cursor)
             self.store.move_position(cursor, name, position, 0)
-        return self._catch_up_one(projection)
+        return self._catch_up_one(projection, on_progress)
 
     def status(self) -> list[ProjectionStatus]:
         """Each projection's position, the head of the log, and so the lag."""
@@ -107,10 +114,25 @@ class ProjectionRunner:
             delay = min(delay * 2, 0.05)
         return True
 
-    def run_forever(self, stop: threading.Event, *, interval: float = 0.1) -> None:
-        """Tail the log until `stop` is set (the body of a projection worker)."""
+    def run_forever(
+        self, stop: threading.Event, *, interval: float = 0.1, max_backoff: float = 5.0
+    ) -> None:
+        """Tail the log until `stop` is set (the body of a projection worker).
+
+        A database that goes away is waited for, with growing pauses up to
+        `max_backoff`; any other error stops the worker (a poison event must be seen).
+        """
+        backoff = interval
         while not stop.is_set():
-            if self.catch_up() == 0:
+            try:
+                processed = self.catch_up()
+            except (OperationalError, InterfaceError) as error:
+                log.warning("projection worker: database unavailable (%s); retrying", error)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+                continue
+            backoff = interval
+            if processed == 0:
                 stop.wait(interval)
 
     def _projection(self, name: str) -> Projection[Any]:
@@ -120,9 +142,12 @@ class ProjectionRunner:
             known = ", ".join(sorted(self.projections))
             raise KeyError(f"unknown projection {name!r} (known: {known})") from None
 
-    def _catch_up_one(self, projection: Projection[Any]) -> int:
+    def _catch_up_one(
+        self, projection: Projection[Any], on_progress: Progress | None = None
+    ) -> int:
         topics = self._topics[projection.name]
         processed = 0
+        head = 0
         while True:
             with self.store.transaction(commit=False) as cursor:
                 position = self.store.get_position(cursor, projection.name)
@@ -140,4 +165,8 @@ class ProjectionRunner:
                     if notification.topic in topics:
                         event = self.app.mapper.to_domain_event(notification)
                         projection.process_event(event, cursor)
+                if on_progress is not None:
+                    head = max(head, self.store.max_notification_id(cursor))
             processed += len(notifications)
+            if on_progress is not None:
+                on_progress(notifications[-1].id, head)

@@ -217,6 +217,18 @@ class StateOut(SessionOut):
 
     as_of_version: int
 
+    @classmethod
+    def of_state(cls, state: SessionState, messages: list[HistoryEntry]) -> StateOut:
+        session = SessionOut.of(state, messages)
+        return cls(**dict(session), as_of_version=state.version)
+
+
+class AppendedOut(BaseModel):
+    """The session after an append, and the messages as recorded."""
+
+    session: SessionOut
+    messages: list[MessageOut]
+
 
 class PageOut(BaseModel, Generic[T]):
     """One page of a list; pass `next_cursor` back as `cursor` for the next one."""

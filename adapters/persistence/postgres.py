@@ -7,9 +7,12 @@ the new notification ids, so positions advance in commit order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
@@ -27,3 +30,23 @@ class ChatledgerPostgresRecorder(InlineProjecting, PostgresApplicationRecorder):
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         self.project_inline(curs, ids, kwargs)
         return ids
+
+
+@contextmanager
+def schema_lock(
+    *, host: str, port: int, dbname: str, user: str, password: str, schema: str
+) -> Iterator[None]:
+    """Hold a session advisory lock on the schema while the block creates its tables.
+
+    PostgreSQL's `CREATE TABLE IF NOT EXISTS` and `CREATE TYPE` race when two
+    processes (a server and a worker) start at once; the lock makes them queue.
+    """
+    key = zlib.crc32(f"chatledger:{dbname}:{schema}".encode())
+    with psycopg.connect(
+        host=host, port=port, dbname=dbname, user=user, password=password or None, autocommit=True
+    ) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))

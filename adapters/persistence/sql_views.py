@@ -184,7 +184,7 @@ class SqlSessionListView(SessionListView):
             params.append(d.json_in(query.metadata_filter))
         descending = query.order == "desc"
         if query.cursor is not None:
-            position = decode_cursor(query.cursor, "updated_at", "id")
+            position = decode_cursor(query.cursor, updated_at=str, id=str)
             where.append(f"(updated_at, session_id) {'<' if descending else '>'} (?, ?)")
             params += [d.time_in(_parse_time(position["updated_at"])), position["id"]]
         direction = "DESC" if descending else "ASC"
@@ -277,9 +277,9 @@ class SqlHistoryView(HistoryView):
             params.append(query.until_version)
         descending = query.order == "desc"
         if query.cursor is not None:
-            position = decode_cursor(query.cursor, "version")
+            position = decode_cursor(query.cursor, version=int)
             where.append(f"version {'<' if descending else '>'} ?")
-            params.append(int(position["version"]))
+            params.append(position["version"])
         sql = (
             f"SELECT session_id, version, message, actor, created_at FROM {self.t}"
             f" WHERE {' AND '.join(where)} ORDER BY version {'DESC' if descending else 'ASC'}"

@@ -6,7 +6,8 @@ and the application recorder applies projections in the insert transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -16,6 +17,7 @@ from eventsourcing.sqlite import (
     SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteFactory,
+    SQLiteTransaction,
 )
 from eventsourcing.utils import Environment
 
@@ -23,15 +25,37 @@ from adapters.persistence.containment import sql_json_contains
 from adapters.persistence.inline import InlineProjecting
 
 
+class ImmediateTransaction(SQLiteTransaction):
+    """Writers take the write lock up front (`BEGIN IMMEDIATE`).
+
+    A deferred transaction that reads first and writes later fails at once with
+    "database is locked" when another process wrote in between; an immediate one
+    waits for the lock (the busy timeout) instead.
+    """
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if self.commit else "BEGIN")
+        return cursor
+
+
+class ChatledgerSQLiteConnection(SQLiteConnection):
+    """The library's connection, with immediate write transactions."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        with ImmediateTransaction(self, commit=commit) as cursor, cursor:
+            yield cursor
+
+
 class ChatledgerSQLitePool(SQLiteConnectionPool):
-    """The library's pool, with our SQL functions on every connection."""
+    """The library's pool, with our SQL functions and transactions on every connection."""
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
-        raw = connection._sqlite_conn  # the wrapper keeps the sqlite3 connection
+        raw = super()._create_connection()._sqlite_conn  # configured by the library (WAL, rows)
         raw.create_function("json_contains", 2, sql_json_contains, deterministic=True)
         raw.execute("PRAGMA synchronous=FULL")
-        return connection
+        return ChatledgerSQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
 
 
 class ChatledgerSQLiteFactory(SQLiteFactory):

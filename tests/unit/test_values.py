@@ -42,10 +42,14 @@ def test_containment_matches_postgres_jsonb(
 
 
 def test_cursors_round_trip_and_foreign_ones_are_refused() -> None:
-    assert decode_cursor(encode_cursor({"version": 7}), "version") == {"version": 7}
-    for bad in ("###", encode_cursor({"other": 1}), "bm90IGpzb24"):
+    assert decode_cursor(encode_cursor({"version": 7}), version=int) == {"version": 7}
+    foreign = ["###", "bm90IGpzb24", encode_cursor({"other": 1}), encode_cursor({"version": "7"})]
+    foreign += [encode_cursor({"version": True}), encode_cursor({"version": -1})]
+    for bad in foreign:
         with pytest.raises(InvalidInputError):
-            decode_cursor(bad, "version")
+            decode_cursor(bad, version=int)
+    with pytest.raises(InvalidInputError):
+        decode_cursor(encode_cursor({"updated_at": "x", "id": "a\x00"}), updated_at=str, id=str)
 
 
 def test_database_urls_are_parsed_or_refused() -> None:

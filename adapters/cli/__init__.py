@@ -1,0 +1,34 @@
+"""The `chatledger` command line (Typer): sessions, messages, events, projections, serve.
+
+Every command takes `--database-url` and builds `Settings` once (its options
+over the environment), opens the ledger, does one thing and closes it. Output
+is a readable table, or one JSON document in the HTTP API's shapes with
+`--json`. Failures are one line on stderr (`errors.py`): exit 2 for usage and
+input, 1 for anything else. Each command group lives in its own module.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli import events, history, projections, serve, sessions
+from adapters.cli.errors import ChatledgerGroup
+
+app = typer.Typer(
+    name="chatledger",
+    cls=ChatledgerGroup,
+    help="Chat sessions stored as an append-only event log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(sessions.app, name="sessions")
+app.command("history")(history.history)
+app.command("append")(history.append)
+app.command("clear")(history.clear)
+app.command("events")(events.events)
+app.command("show")(events.show)
+app.add_typer(projections.app, name="projections")
+
+__all__ = ["app"]

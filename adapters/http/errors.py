@@ -1,0 +1,294 @@
+"""Every error the HTTP API answers, as `application/problem+json`.
+
+This module owns the one table from engine error class to status code, the
+handlers FastAPI calls for engine errors, request validation errors, routing
+errors (404/405) and unexpected exceptions, and the OpenAPI declaration of
+those responses. Problem bodies never echo client input raw: text is escaped
+so that NUL characters and lone surrogates cannot reach a response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ExceptionHandler, Scope
+
+from adapters.http.schemas import Problem
+from domain.errors import (
+    EngineError,
+    InvalidInputError,
+    LimitExceededError,
+    SessionDeletedError,
+    SessionNotFoundError,
+    VersionConflictError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+STATUS_BY_ERROR: dict[type[EngineError], int] = {
+    SessionNotFoundError: 404,
+    SessionDeletedError: 410,
+    VersionConflictError: 409,
+    InvalidInputError: 422,
+    LimitExceededError: 413,
+    EngineError: 400,
+}
+"""The one table from error class to status; subclasses take their nearest ancestor's."""
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_SCALAR_TYPE_LABELS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def status_of(error: EngineError) -> int:
+    """The HTTP status of an engine error (its class or nearest listed ancestor)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def safe_text(text: str) -> str:
+    """`text` with control characters and lone surrogates escaped as `\\uXXXX`."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class ProblemResponse(Response):
+    """An RFC 9457 problem document."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemResponse:
+    """A problem+json response; every text in it is made safe first."""
+    problem = Problem(
+        title=safe_text(title or HTTPStatus(status).phrase),
+        status=status,
+        detail=safe_text(detail),
+        field=None if field is None else safe_text(field),
+        errors=errors,
+    )
+    return ProblemResponse(problem.model_dump(exclude_none=True), status, headers=headers)
+
+
+def _field_parts(loc: Sequence[str | int]) -> list[str | int]:
+    """The parts of a location that name input, without pydantic's union member labels
+    (`str`, `list[...]`, model names such as `MessageIn`)."""
+    return [
+        item
+        for item in loc
+        if isinstance(item, int)
+        or not (item[:1].isupper() or "[" in item or item in _SCALAR_TYPE_LABELS)
+    ]
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """`("body", "MessagesIn", "messages", 0, "role")` as `body.messages[0].role`."""
+    path = ""
+    for item in _field_parts(loc):
+        if isinstance(item, int):
+            path += f"[{item}]"
+        else:
+            path += f".{item}" if path else item
+    return path
+
+
+def _message(error: dict[str, Any]) -> str:
+    """An error's message, without the input value the few pydantic messages quote."""
+    if error["type"] == "union_tag_invalid":
+        expected = (error.get("ctx") or {}).get("expected_tags", "")
+        return f"Input tag does not match any of the expected tags: {expected}"
+    return safe_text(str(error["msg"]))
+
+
+def _validation_entries(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """loc, msg and type of each error; never `input` or `ctx`, which echo the client."""
+    return [
+        {
+            "loc": [item if isinstance(item, int) else safe_text(str(item)) for item in e["loc"]],
+            "msg": _message(e),
+            "type": str(e["type"]),
+        }
+        for e in errors
+    ]
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """True for `application/json` and `application/*+json`, parameters aside."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+async def engine_error_handler(_: Request, error: Exception) -> Response:
+    assert isinstance(error, EngineError)
+    return problem_response(
+        status_of(error),
+        error.detail,
+        title=type(error).title,
+        field=getattr(error, "field", None),
+    )
+
+
+async def validation_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    raw: list[dict[str, Any]] = list(error.errors())
+    # Of a union's alternatives, the error that got deepest into the input is the telling one.
+    first = max(raw, key=lambda e: len(_field_parts(e["loc"])), default=None) or {
+        "loc": ("body",),
+        "msg": "is invalid",
+        "type": "value_error",
+    }
+    loc = tuple(first["loc"])
+    if first["type"] == "json_invalid":
+        context = first.get("ctx")
+        reason = context.get("error") if isinstance(context, dict) else "JSON decode error"
+        where = f" at position {loc[1]}" if len(loc) > 1 else ""
+        return problem_response(
+            422, f"body is not valid JSON: {reason}{where}", title="Malformed JSON", field="body"
+        )
+    not_json = not is_json_media_type(request.headers.get("content-type"))
+    if loc == ("body",) and first["type"] != "missing" and not_json:
+        return problem_response(
+            415,
+            "send the body as JSON, with Content-Type: application/json",
+            field="body",
+        )
+    path = field_path(loc) or "body"
+    return problem_response(
+        422,
+        f"{path}: {_message(first)}",
+        title="Invalid input",
+        field=path,
+        errors=_validation_entries(raw),
+    )
+
+
+def http_error_handler(routes: Sequence[BaseRoute]) -> ExceptionHandler:
+    """The handler for routing and parsing errors; `routes` make the `Allow` header of 405s.
+
+    Starlette's own `Allow` names only the first route that matched the path.
+    """
+    known = [route for route in routes if isinstance(route, Route)]
+
+    def allowed_methods(scope: Scope) -> str:
+        methods: set[str] = set()
+        for route in known:
+            if route.matches(scope)[0] is not Match.NONE:
+                methods |= route.methods or set()
+        return ", ".join(sorted(methods))
+
+    async def handle(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        # FastAPI answers 400 when a body cannot be parsed for reasons other than syntax.
+        if isinstance(error.__cause__, UnicodeDecodeError):
+            return problem_response(
+                422, "body is not valid JSON: not UTF-8", title="Malformed JSON", field="body"
+            )
+        if isinstance(error.__cause__, RecursionError):
+            return problem_response(
+                422,
+                "body is not valid JSON: nested too deeply",
+                title="Malformed JSON",
+                field="body",
+            )
+        status = error.status_code
+        detail = error.detail if isinstance(error.detail, str) else HTTPStatus(status).phrase
+        headers = dict(error.headers or {})
+        if status in (404, 405):
+            detail = f"{HTTPStatus(status).phrase}: {request.method} {request.url.path}"
+        if status == 405:
+            headers["Allow"] = allowed_methods(request.scope)
+        return problem_response(status, detail, headers=headers or None)
+
+    return handle
+
+
+async def unexpected_error_handler(request: Request, error: Exception) -> Response:
+    correlation_id = str(request.scope.get("state", {}).get("correlation_id", ""))
+    log.error(
+        "unexpected error on %s %s (correlation id %s)",
+        request.method,
+        request.url.path,
+        correlation_id,
+        exc_info=error,
+    )
+    # This handler runs outside every middleware, so it sets the correlation header itself.
+    return problem_response(
+        500,
+        f"an unexpected error occurred; the server log has it under {correlation_id}",
+        headers={"X-Correlation-ID": correlation_id} if correlation_id else None,
+    )
+
+
+def register_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    """Answer every error as problem+json; `routes` are the app's API routes."""
+    app.add_exception_handler(EngineError, engine_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler(routes))
+    app.add_exception_handler(Exception, unexpected_error_handler)
+
+
+_DESCRIPTIONS = {
+    404: "No such session in this tenant (or a malformed id)",
+    409: "`If-Match` names a version that is no longer current",
+    410: "The session was deleted",
+    413: "The body or a message is over the size limit",
+    415: "The body is not JSON",
+    422: "Invalid input; `field` names it",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses (media type fixed in `problem_openapi`)."""
+    return {
+        status: {"model": Problem, "description": _DESCRIPTIONS.get(status, "Error")}
+        for status in statuses
+    }
+
+
+def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare error responses as `application/problem+json`, not `application/json`.
+
+    FastAPI's default 422 (`HTTPValidationError`) is not what `validation_error_handler`
+    answers, so it becomes a `Problem` too.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                body_schema = content.get("application/json", {}).get("schema", {})
+                ref = str(body_schema.get("$ref", ""))
+                if ref.endswith("/HTTPValidationError"):
+                    body_schema["$ref"] = ref.replace("HTTPValidationError", "Problem")
+                    response["description"] = _DESCRIPTIONS[422]
+                    ref = body_schema["$ref"]
+                if status[:1] in "45" and ref.endswith("/Problem"):
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" in components:
+        components.pop("HTTPValidationError")
+        components.pop("ValidationError", None)
+        components.setdefault("Problem", Problem.model_json_schema())
+    return schema

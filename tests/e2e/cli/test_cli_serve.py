@@ -1,0 +1,89 @@
+"""`chatledger serve`, and the promise that `--json` prints what the HTTP API answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from typer.testing import Result
+
+from adapters.bootstrap import open_ledger
+from adapters.http.app import create_app
+from adapters.settings import Settings
+
+Run = Callable[..., Result]
+RunJson = Callable[..., Any]
+
+
+def test_serve_runs_the_http_api_on_the_configured_loopback_address(
+    chatledger: Run, chatledger_json: RunJson, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id = chatledger_json("sessions", "create", "--title", "served")["id"]
+    served: dict[str, Any] = {}
+
+    async def title_served_by(app: FastAPI) -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            title: str = (await client.get(f"/v1/sessions/{session_id}")).json()["title"]
+            return title
+
+    def run(app: FastAPI, *, host: str, port: int) -> None:
+        # Stands in for the server loop: answer one request while the ledger is open.
+        served["title"] = anyio.run(title_served_by, app)
+        served["address"] = (host, port)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+
+    chatledger("serve", "--port", "18999", env={"CHATLEDGER_HOST": "localhost"})
+
+    assert served == {"title": "served", "address": ("localhost", 18999)}
+
+
+@pytest.mark.anyio
+async def test_the_json_output_is_what_the_http_api_answers(
+    database_url: str, chatledger_json: RunJson
+) -> None:
+    session_id = chatledger_json(
+        "sessions", "create", "--title", "Same", "--metadata", '{"team": "a"}'
+    )["id"]
+    chatledger_json("append", session_id, "hello")
+    chatledger_json(
+        "append", session_id, "--json-message", '{"role": "assistant", "content": "hi"}'
+    )
+    chatledger_json("sessions", "update", session_id, "--context", '{"lang": "pt"}')
+    settings = Settings(database_url=database_url)
+    ledger = open_ledger(settings)
+    try:
+        transport = httpx.ASGITransport(app=create_app(ledger, settings))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as api:
+
+            async def get(path: str) -> Any:
+                response = await api.get(path)
+                assert response.status_code == 200, response.text
+                return response.json()
+
+            base = f"/v1/sessions/{session_id}"
+            pairs = [
+                (chatledger_json("sessions", "list"), await get("/v1/sessions")),
+                (chatledger_json("sessions", "show", session_id), await get(base)),
+                (
+                    chatledger_json("sessions", "show", session_id, "--messages"),
+                    await get(f"{base}?include=messages"),
+                ),
+                (chatledger_json("history", session_id), await get(f"{base}/messages")),
+                (chatledger_json("events", session_id), await get(f"{base}/events")),
+                (
+                    chatledger_json("show", session_id, "--version", "2"),
+                    await get(f"{base}/state?version=2"),
+                ),
+            ]
+    finally:
+        ledger.close()
+
+    for from_cli, from_api in pairs:
+        assert from_cli == from_api

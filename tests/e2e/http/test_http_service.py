@@ -1,0 +1,85 @@
+"""The service around the API: liveness, readiness, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.ledger import Ledger
+
+pytestmark = pytest.mark.anyio
+
+ROUTES = {
+    "/v1/sessions": {"get", "post"},
+    "/v1/sessions/{session_id}": {"get", "patch", "put", "delete"},
+    "/v1/sessions/{session_id}/metadata": {"get"},
+    "/v1/sessions/{session_id}/messages": {"get", "post", "delete"},
+    "/v1/sessions/{session_id}/events": {"get"},
+    "/v1/sessions/{session_id}/state": {"get"},
+    "/healthz": {"get"},
+    "/readyz": {"get"},
+}
+
+
+async def test_the_service_is_alive(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readiness_reports_the_database_and_each_projections_lag(
+    client: httpx.AsyncClient, session: dict[str, Any]
+) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["database"] == "ok"
+    assert {p["name"] for p in body["projections"]} == {"session_list", "history"}
+    for projection in body["projections"]:
+        assert projection["lag"] == projection["head"] - projection["position"] == 0
+        assert projection["head"] >= 1
+
+
+async def test_readiness_fails_with_503_when_the_database_cannot_answer(
+    client: httpx.AsyncClient, ledger: Ledger
+) -> None:
+    ledger.close()
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "not_ready"
+    assert response.json()["database"] != "ok"
+
+
+async def test_openapi_documents_every_route_with_its_problems(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    assert schema["info"]["title"] == "chatledger"
+    documented = {
+        path: {m for m in operations if m in {"get", "post", "put", "patch", "delete"}}
+        for path, operations in schema["paths"].items()
+    }
+    assert documented == ROUTES
+    for path, methods in ROUTES.items():
+        for method in methods:
+            responses = schema["paths"][path][method]["responses"]
+            success = [s for s in responses if s.startswith("2")]
+            assert success, (path, method)
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    assert list(response["content"]) == ["application/problem+json"]
+                    assert response["content"]["application/problem+json"]["schema"] == {
+                        "$ref": "#/components/schemas/Problem"
+                    }
+            if path.startswith("/v1/sessions/{session_id}"):
+                assert "404" in responses, (path, method)
+    listed = schema["paths"]["/v1/sessions"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"]["$ref"].endswith(
+        "PageOut_SessionSummaryOut_"
+    )
