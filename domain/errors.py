@@ -8,8 +8,16 @@ EngineError
   │   ├ EmptyMessageError
   │   ├ InvalidTextError        (NUL characters, lone surrogates)
   │   └ InvalidVersionError     (time travel outside the stream)
-  └ LimitExceededError          -> 413
-      └ MessageTooLargeError
+  ├ LimitExceededError          -> 413
+  │   └ MessageTooLargeError
+  ├ TemplateError               -> 422  (a template that fails to render, or breaks the sandbox)
+  ├ ProviderNotConfiguredError  -> 422  (an unknown provider, or one without credentials)
+  └ ProviderError               -> 502  (the model provider failed; raised by adapters only)
+      ├ ProviderHTTPError       -> 502  (status, body, provider error type)
+      │   └ ProviderRateLimitError  -> 429
+      ├ ProviderTimeoutError    -> 504
+      ├ ProviderConnectionError -> 502
+      └ ProviderStreamError     -> 502  (the stream broke after content reached the client)
 
 Library errors are translated where they surface (the engine and the adapters);
 nothing else escapes to callers as a domain condition.
@@ -91,3 +99,66 @@ class MessageTooLargeError(LimitExceededError):
         super().__init__(field, f"message is {size} bytes, the limit is {limit}")
         self.size = size
         self.limit = limit
+
+
+class TemplateError(EngineError):
+    title = "Template error"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+
+
+class ProviderNotConfiguredError(EngineError):
+    title = "Provider not configured"
+
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(f"provider {provider!r}: {detail}")
+        self.provider = provider
+
+
+class ProviderError(EngineError):
+    """The model provider failed; `error_type` is low-cardinality (for `error.type`)."""
+
+    title = "Model provider error"
+
+    def __init__(self, detail: str, *, error_type: str, retryable: bool = False) -> None:
+        super().__init__(detail)
+        self.error_type = error_type
+        self.retryable = retryable
+
+
+class ProviderHTTPError(ProviderError):
+    def __init__(
+        self,
+        status: int,
+        body: str,
+        *,
+        error_type: str | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            f"provider answered HTTP {status}: {body[:500]}",
+            error_type=error_type or str(status),
+            retryable=retryable,
+        )
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+class ProviderRateLimitError(ProviderHTTPError):
+    title = "Model provider rate limit"
+
+
+class ProviderTimeoutError(ProviderError):
+    title = "Model provider timeout"
+
+
+class ProviderConnectionError(ProviderError):
+    pass
+
+
+class ProviderStreamError(ProviderError):
+    """The stream failed after content had been forwarded (never retried)."""

@@ -28,8 +28,13 @@ from domain.errors import (
     EngineError,
     InvalidInputError,
     LimitExceededError,
+    ProviderError,
+    ProviderNotConfiguredError,
+    ProviderRateLimitError,
+    ProviderTimeoutError,
     SessionDeletedError,
     SessionNotFoundError,
+    TemplateError,
     VersionConflictError,
 )
 
@@ -43,6 +48,11 @@ STATUS_BY_ERROR: dict[type[EngineError], int] = {
     VersionConflictError: 409,
     InvalidInputError: 422,
     LimitExceededError: 413,
+    TemplateError: 422,
+    ProviderNotConfiguredError: 422,
+    ProviderRateLimitError: 429,
+    ProviderTimeoutError: 504,
+    ProviderError: 502,
     EngineError: 400,
 }
 """The one table from error class to status; subclasses take their nearest ancestor's."""
