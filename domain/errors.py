@@ -126,6 +126,8 @@ class ProviderError(EngineError):
         super().__init__(detail)
         self.error_type = error_type
         self.retryable = retryable
+        self.attempts = 1
+        """HTTP attempts made before giving up (set by the adapter)."""
 
 
 class ProviderHTTPError(ProviderError):

@@ -95,6 +95,8 @@ class ChatReply(Immutable):
     provider: str
     provider_details: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific extras (stop sequence, system fingerprint, safety ratings …)."""
+    attempts: int = 1
+    """HTTP attempts the call took (retries included)."""
 
     @property
     def content(self) -> list[ContentBlock]:
@@ -150,6 +152,7 @@ class ResponseEnded(Immutable):
     provider_finish_reason: str | None = None
     usage: Usage | None = None
     provider_details: dict[str, Any] = Field(default_factory=dict)
+    attempts: int = 1
 
 
 ReplyDelta = Annotated[
@@ -188,6 +191,7 @@ def fold_deltas(deltas: Iterable[ReplyDelta], *, provider: str) -> ChatReply:
             finish = (delta.finish_reason, delta.provider_finish_reason)
             reply["usage"] = delta.usage
             reply["provider_details"] = dict(delta.provider_details)
+            reply["attempts"] = delta.attempts
     for index, raw in raw_arguments.items():
         call = parts[index]
         assert isinstance(call, ToolCallBlock)
