@@ -97,6 +97,10 @@ class ChatReply(Immutable):
     """Provider-specific extras (stop sequence, system fingerprint, safety ratings …)."""
     attempts: int = 1
     """HTTP attempts the call took (retries included)."""
+    trace_id: str | None = None
+    """The provider call's OpenTelemetry trace id (32 hex), set by the telemetry wrapper."""
+    span_id: str | None = None
+    """The provider call's span id (16 hex), set by the telemetry wrapper."""
 
     @property
     def content(self) -> list[ContentBlock]:
@@ -153,6 +157,8 @@ class ResponseEnded(Immutable):
     usage: Usage | None = None
     provider_details: dict[str, Any] = Field(default_factory=dict)
     attempts: int = 1
+    trace_id: str | None = None
+    span_id: str | None = None
 
 
 ReplyDelta = Annotated[
@@ -192,6 +198,8 @@ def fold_deltas(deltas: Iterable[ReplyDelta], *, provider: str) -> ChatReply:
             reply["usage"] = delta.usage
             reply["provider_details"] = dict(delta.provider_details)
             reply["attempts"] = delta.attempts
+            reply["trace_id"] = delta.trace_id
+            reply["span_id"] = delta.span_id
     for index, raw in raw_arguments.items():
         call = parts[index]
         assert isinstance(call, ToolCallBlock)
