@@ -13,13 +13,10 @@ from typing import Any
 from adapters.ledger import Ledger
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.postgres import schema_lock
+from adapters.persistence.sql_dialect import SQLITE, postgres_dialect
+from adapters.persistence.sql_history import SqlHistoryView
+from adapters.persistence.sql_session_list import SqlSessionListView
 from adapters.persistence.sql_store import SqlViewStore
-from adapters.persistence.sql_views import (
-    SQLITE,
-    SqlHistoryView,
-    SqlSessionListView,
-    postgres_dialect,
-)
 from adapters.settings import Database, Settings
 from domain.engine import Engine
 from projections.history import HistoryProjection

@@ -3,6 +3,8 @@
 EngineError
   ├ SessionNotFoundError        -> 404  (unknown id, or another tenant's session)
   ├ SessionDeletedError         -> 410
+  ├ AgentNotFoundError          -> 404
+  ├ AgentDeletedError           -> 410
   ├ VersionConflictError        -> 409  (an expected version that no longer holds)
   ├ InvalidInputError           -> 422  (names the offending field)
   │   ├ EmptyMessageError
@@ -52,6 +54,22 @@ class SessionDeletedError(EngineError):
     def __init__(self, session_id: UUID | str) -> None:
         super().__init__(f"session {session_id} was deleted")
         self.session_id = str(session_id)
+
+
+class AgentNotFoundError(EngineError):
+    title = "Agent not found"
+
+    def __init__(self, agent_id: UUID | str) -> None:
+        super().__init__(f"agent {agent_id} not found")
+        self.agent_id = str(agent_id)
+
+
+class AgentDeletedError(EngineError):
+    title = "Agent deleted"
+
+    def __init__(self, agent_id: UUID | str) -> None:
+        super().__init__(f"agent {agent_id} was deleted")
+        self.agent_id = str(agent_id)
 
 
 class VersionConflictError(EngineError):

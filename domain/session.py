@@ -14,13 +14,33 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from domain.base import Aggregate, Immutable
+from domain.content import ContentBlock
 from domain.context import CommandContext
 from domain.errors import SessionDeletedError
+from domain.llm import ChatReply, ChatSettings
 from domain.message import Message
 from domain.patching import merge_patch
 
 PatchMode = Literal["merge", "overwrite"]
+
+
+class ContextManifest(Immutable):
+    """Exactly what formed a prompt: which messages, and the rendered instructions."""
+
+    message_ids: list[str]
+    """Ids of the history messages sent, in order (the turn's input included)."""
+    input_message_ids: list[str] = Field(default_factory=list)
+    """Ids of this turn's new input messages (empty when not remembered)."""
+    situation: str | None = None
+    """The session's situation as rendered for this call."""
+    instructions: str | None = None
+    """The agent's instructions as rendered for this call."""
+    system: str | None = None
+    """The system text sent (situation and instructions together)."""
+    tools: list[str] = Field(default_factory=list)
 
 
 class Session(Aggregate):
@@ -98,6 +118,59 @@ class Session(Aggregate):
             aggregate.message_count = 0
             aggregate.cleared_at_version = self.originator_version
 
+    class CompletionRecorded(Event):
+        """One LLM call and what went into it (the context manifest) and came out."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.CompletionRecorded"
+        completion_id: str
+        provider: str
+        model: str
+        agent_id: str | None = None
+        settings: ChatSettings
+        manifest: ContextManifest
+        reply: ChatReply
+        latency_ms: float
+        time_to_first_token_ms: float | None = None
+        streamed: bool = False
+        remember: bool = True
+        input_messages: list[Message] | None = None
+        """The turn's input when it was not remembered (kept out of the history)."""
+        idempotency_key: str | None = None
+        request_hash: str | None = None
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.completions_total += 1
+
+    class CompletionFailed(Event):
+        """An LLM call that failed or was cut off, with the output that reached the client."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.CompletionFailed"
+        completion_id: str
+        provider: str
+        model: str
+        agent_id: str | None = None
+        settings: ChatSettings
+        manifest: ContextManifest
+        error_type: str
+        error_message: str
+        partial: list[ContentBlock] = Field(default_factory=list)
+        attempts: int = 1
+        latency_ms: float
+        streamed: bool = False
+        call_trace_id: str | None = None
+        """The failed call's trace id (the envelope's `trace_id` is the request's)."""
+        call_span_id: str | None = None
+        input_messages: list[Message] | None = None
+        idempotency_key: str | None = None
+        request_hash: str | None = None
+
+    class SuggestionsRecorded(Event):
+        """Follow-up suggestions the model offered after a completion."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.SuggestionsRecorded"
+        completion_id: str
+        suggestions: list[str]
+
     class Deleted(Event):
         """Soft delete: hidden from lists and chat, kept in the log."""
 
@@ -133,6 +206,7 @@ class Session(Aggregate):
         self.cleared_at_version = 0
         """Version of the last `HistoryCleared`, 0 if never cleared."""
         self.is_deleted = False
+        self.completions_total = 0
 
     @classmethod
     def create(
@@ -187,6 +261,27 @@ class Session(Aggregate):
         self._check_live()
         if Session.patched(self.context, patch, mode) != self.context:
             self.trigger_event(self.ContextUpdated, patch=patch, mode=mode, **ctx.event_fields())
+
+    def record_completion(self, ctx: CommandContext, **fields: Any) -> None:
+        """Record one model call (fields as `Session.CompletionRecorded`)."""
+        self._check_live()
+        self.trigger_event(self.CompletionRecorded, **fields, **ctx.event_fields())
+
+    def record_failure(self, ctx: CommandContext, **fields: Any) -> None:
+        """Record a failed model call (fields as `Session.CompletionFailed`)."""
+        self._check_live()
+        self.trigger_event(self.CompletionFailed, **fields, **ctx.event_fields())
+
+    def record_suggestions(
+        self, ctx: CommandContext, completion_id: str, suggestions: list[str]
+    ) -> None:
+        self._check_live()
+        self.trigger_event(
+            self.SuggestionsRecorded,
+            completion_id=completion_id,
+            suggestions=suggestions,
+            **ctx.event_fields(),
+        )
 
     def clear_history(self, ctx: CommandContext) -> None:
         self._check_live()
@@ -246,3 +341,12 @@ class SessionState(Immutable):
             created_at=session.created_on,
             updated_at=session.modified_on,
         )
+
+
+def session_event_classes() -> list[type[Session.Event]]:
+    """Every concrete event class of a session's stream."""
+    return [
+        value
+        for value in vars(Session).values()
+        if isinstance(value, type) and issubclass(value, Session.Event) and "TOPIC" in vars(value)
+    ]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
-from domain.session import Session
+from domain.session import Session, session_event_classes
 from projections.base import Cursor, Projection
 from projections.paging import Page
 
@@ -90,19 +90,8 @@ class SessionListProjection(Projection[SessionListView]):
     """Keeps the session list in step with session events."""
 
     name: ClassVar[str] = "session_list"
-    topics: ClassVar[tuple[str, ...]] = tuple(
-        get_topic(cls)
-        for cls in (
-            Session.Created,
-            Session.MessageAppended,
-            Session.TitleChanged,
-            Session.SituationUpdated,
-            Session.MetadataUpdated,
-            Session.ContextUpdated,
-            Session.HistoryCleared,
-            Session.Deleted,
-        )
-    )
+    topics: ClassVar[tuple[str, ...]] = tuple(get_topic(c) for c in session_event_classes())
+    """Every session event: each moves the row's version and `updated_at`."""
 
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from adapters.persistence.sql_views import Dialect
+from adapters.persistence.sql_dialect import Dialect
 from projections.base import Cursor, ViewStore
 
 

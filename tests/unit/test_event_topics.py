@@ -7,7 +7,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from adapters.bootstrap import open_ledger
 from domain.context import CommandContext
 from domain.message import Message
-from domain.session import Session
+from domain.session import Session, session_event_classes
 
 SESSION_EVENTS = [
     Session.Created,
@@ -17,8 +17,15 @@ SESSION_EVENTS = [
     Session.MetadataUpdated,
     Session.ContextUpdated,
     Session.HistoryCleared,
+    Session.CompletionRecorded,
+    Session.CompletionFailed,
+    Session.SuggestionsRecorded,
     Session.Deleted,
 ]
+
+
+def test_the_list_of_session_events_is_complete() -> None:
+    assert set(session_event_classes()) == set(SESSION_EVENTS)
 
 
 def test_every_session_event_has_an_explicit_topic_that_resolves_to_it() -> None:

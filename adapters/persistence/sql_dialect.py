@@ -1,0 +1,76 @@
+"""What differs between SQLite and PostgreSQL for the views, in one small object.
+
+A `Dialect` gives placeholders, JSON and time column types and conversions,
+JSON containment, and schema-qualified table names; view SQL is written once
+with `?` (and `?j` for JSON) and translated by `Dialect.sql`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from projections.base import Cursor
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL for the views."""
+
+    name: str
+    param: str
+    json_param: str
+    json_type: str
+    time_type: str
+    contains_sql: str
+    schema: str | None = None
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{name}"' if self.schema else name
+
+    def sql(self, text: str) -> str:
+        """Translate `?j` (a JSON parameter) and `?` (any other) to this dialect."""
+        return text.replace("?j", self.json_param).replace("?", self.param)
+
+    def json_in(self, value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    def json_out(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    def time_in(self, value: datetime) -> Any:
+        value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds") if self.name == "sqlite" else value
+
+    def time_out(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    param="?",
+    json_param="?",
+    json_type="TEXT",
+    time_type="TEXT",
+    contains_sql="json_contains(metadata, ?)",
+)
+
+
+def postgres_dialect(schema: str) -> Dialect:
+    return Dialect(
+        name="postgres",
+        param="%s",
+        json_param="%s::jsonb",
+        json_type="JSONB",
+        time_type="TIMESTAMPTZ",
+        contains_sql="metadata @> %s::jsonb",
+        schema=schema,
+    )
+
+
+ReadTransaction = Callable[[], AbstractContextManager[Cursor]]
