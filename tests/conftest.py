@@ -1,4 +1,5 @@
-"""Fixtures shared by every test layer: database URLs per backend and the network guard.
+"""Fixtures shared by every test layer: database URLs per backend, the network guard and
+the fake model provider.
 
 PostgreSQL comes from CHATLEDGER_TEST_POSTGRES_URL; tests that need it carry the `postgres`
 marker and are skipped when it is unreachable, except under CI=true, where they fail.
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import sql
+
+from tests.support.fake_provider import FakeProvider
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -139,3 +142,24 @@ def no_outbound_network(monkeypatch: pytest.MonkeyPatch) -> None:
     connect_ex.network_guard = True  # type: ignore[attr-defined]
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture(scope="session")
+def fake_provider_server() -> Iterator[FakeProvider]:
+    """The fake model provider's HTTP server on 127.0.0.1, started once per test session."""
+    server = FakeProvider()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake_provider(fake_provider_server: FakeProvider) -> Iterator[FakeProvider]:
+    """The fake model provider with an empty script and no recorded requests."""
+    fake_provider_server.reset()
+    try:
+        yield fake_provider_server
+    finally:
+        fake_provider_server.reset()

@@ -1,0 +1,1 @@
+"""Chat model adapters: provider clients, the offline models and the telemetry wrapper."""
