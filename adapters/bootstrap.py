@@ -10,26 +10,61 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from adapters.ledger import Ledger
+from adapters.chat import ChatService
+from adapters.ledger import Ledger, Views
+from adapters.llm.instrumented import InstrumentedChatModel
+from adapters.llm.registry import ModelRegistry
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.postgres import schema_lock
+from adapters.persistence.sql_agent_list import SqlAgentListView
+from adapters.persistence.sql_completions import SqlCompletionsView
 from adapters.persistence.sql_dialect import SQLITE, postgres_dialect
 from adapters.persistence.sql_history import SqlHistoryView
 from adapters.persistence.sql_session_list import SqlSessionListView
 from adapters.persistence.sql_store import SqlViewStore
+from adapters.rendering import SandboxedRenderer
 from adapters.settings import Database, Settings
+from adapters.telemetry import Telemetry
+from adapters.tools import ToolBox
 from domain.engine import Engine
+from domain.ports import ChatModel
+from projections.agent_list import AgentListProjection
+from projections.base import Projection
+from projections.completions import CompletionsProjection
 from projections.history import HistoryProjection
 from projections.runner import ProjectionRunner
 from projections.session_list import SessionListProjection
 
 
-def open_ledger(settings: Settings | None = None, **overrides: Any) -> Ledger:
-    """A ledger on the configured database (`Settings()` from the environment by default)."""
+def open_ledger(
+    settings: Settings | None = None, *, telemetry: Telemetry | None = None, **overrides: Any
+) -> Ledger:
+    """A ledger on the configured database (`Settings()` from the environment by default).
+
+    Model calls are traced with `telemetry`'s providers, or OpenTelemetry's global ones.
+    """
     settings = settings or Settings(**overrides)
     db = settings.database()
     with _creating_tables(db):
-        return _wire(settings, db)
+        ledger = _wire(settings, db)
+    ledger.chat_service = _chat_service(ledger, settings, telemetry)
+    return ledger
+
+
+def _chat_service(ledger: Ledger, settings: Settings, telemetry: Telemetry | None) -> ChatService:
+    def instrument(model: ChatModel) -> ChatModel:
+        if telemetry is not None:
+            return telemetry.instrument(model)
+        return InstrumentedChatModel(model, capture_content=settings.capture_message_content)
+
+    return ChatService(
+        ledger,
+        ModelRegistry(settings, instrument=instrument),
+        renderer=SandboxedRenderer(),
+        toolbox=ToolBox(),
+        tracer_provider=telemetry.tracer_provider if telemetry else None,
+        max_tool_rounds=settings.max_tool_rounds,
+    )
 
 
 def _creating_tables(db: Database) -> AbstractContextManager[None]:
@@ -53,24 +88,33 @@ def _wire(settings: Settings, db: Database) -> Ledger:
     else:
         dialect = postgres_dialect(db.schema)
         events_table, id_column = dialect.table(recorder.events_table_name), "notification_id"
-    names = [SessionListProjection.name, HistoryProjection.name]
+
+    def read() -> Any:
+        return store.transaction(commit=False)
+
+    views = Views(
+        sessions=SqlSessionListView(dialect, read),
+        history=SqlHistoryView(dialect, read),
+        agents=SqlAgentListView(dialect, read),
+        completions=SqlCompletionsView(dialect, read),
+    )
+    projections: list[Projection[Any]] = [
+        SessionListProjection(views.sessions),
+        HistoryProjection(views.history),
+        AgentListProjection(views.agents),
+        CompletionsProjection(views.completions),
+    ]
     store = SqlViewStore(
         recorder.datastore,
         dialect,
         events_table=events_table,
         id_column=id_column,
-        projection_names=names,
+        projection_names=[p.name for p in projections],
     )
-
-    def read() -> Any:
-        return store.transaction(commit=False)
-
-    session_list = SqlSessionListView(dialect, read)
-    history = SqlHistoryView(dialect, read)
-    store.create_tables([*session_list.create_statements(), *history.create_statements()])
-    runner = ProjectionRunner(
-        engine, store, [SessionListProjection(session_list), HistoryProjection(history)]
+    store.create_tables(
+        [statement for view in views.all() for statement in view.create_statements()]
     )
+    runner = ProjectionRunner(engine, store, projections)
     inline = settings.projections == "inline"
     if inline:
         assert isinstance(recorder, InlineProjecting)
@@ -79,8 +123,7 @@ def _wire(settings: Settings, db: Database) -> Ledger:
     return Ledger(
         engine,
         runner,
-        session_list,
-        history,
+        views,
         inline=inline,
         read_your_writes_timeout=settings.read_your_writes_timeout,
     )

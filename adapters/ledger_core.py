@@ -1,10 +1,10 @@
-"""The Python API: sessions, messages, events and time travel in one object.
+"""The core of the Python API: sessions, messages, events, time travel, projections.
 
-`Ledger` wraps the engine (commands, event-sourced queries) and the views
+`LedgerCore` wraps the engine (commands, event-sourced queries) and the views
 (lists, histories). After a command it makes sure the views show it before
 returning (read-your-writes): inline projections already did, a lagging view
 is caught up here, and external workers are waited for. Every call is scoped
-to a tenant. Built by `adapters.bootstrap.open_ledger`.
+to a tenant. `adapters.ledger.Ledger` adds agents and chat to it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from domain.engine import CommandResult, Engine, SessionUpdate
 from domain.errors import SessionNotFoundError
 from domain.message import Message
 from domain.session import PatchMode, Session, SessionState
+from projections.agent_list import AgentListView
+from projections.completions import CompletionsView
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 from projections.runner import Progress, ProjectionRunner, ProjectionStatus
@@ -45,6 +47,19 @@ class FullState:
     messages: list[HistoryEntry]
 
 
+@dataclass(frozen=True)
+class Views:
+    """The read models the ledger serves queries from."""
+
+    sessions: SessionListView
+    history: HistoryView
+    agents: AgentListView
+    completions: CompletionsView
+
+    def all(self) -> list[Any]:
+        return [self.sessions, self.history, self.agents, self.completions]
+
+
 def session_uuid(session_id: str | UUID) -> UUID:
     """A session id from its text; anything else is an unknown session."""
     if isinstance(session_id, UUID):
@@ -55,23 +70,23 @@ def session_uuid(session_id: str | UUID) -> UUID:
         raise SessionNotFoundError(session_id) from None
 
 
-class Ledger:
-    """chatledger's Python API over one database."""
+class LedgerCore:
+    """Sessions, messages, events, time travel and projections over one database."""
 
     def __init__(
         self,
         engine: Engine,
         runner: ProjectionRunner,
-        sessions: SessionListView,
-        history: HistoryView,
+        views: Views,
         *,
         inline: bool = True,
         read_your_writes_timeout: float = 5.0,
     ) -> None:
         self.engine = engine
         self.runner = runner
-        self.sessions = sessions
-        self.history = history
+        self.views = views
+        self.sessions = views.sessions
+        self.history = views.history
         self.inline = inline
         self.read_your_writes_timeout = read_your_writes_timeout
 
@@ -239,14 +254,18 @@ class Ledger:
     # Internals
 
     def _visible(self, result: CommandResult) -> CommandResult:
-        """Return only once the views show `result` (read-your-writes)."""
-        if result.position is None or self.runner.is_current(result.position):
-            return result
+        """`result`, once the views show it (read-your-writes)."""
+        self._ensure_visible(result.position)
+        return result
+
+    def _ensure_visible(self, position: int | None) -> None:
+        """Return only once every view has processed log `position`."""
+        if position is None or self.runner.is_current(position):
+            return
         if self.inline:
             self.runner.catch_up()
-        elif not self.runner.wait_for(result.position, timeout=self.read_your_writes_timeout):
-            log.warning("views did not reach position %s in time", result.position)
-        return result
+        elif not self.runner.wait_for(position, timeout=self.read_your_writes_timeout):
+            log.warning("views did not reach position %s in time", position)
 
     def _messages_from_events(
         self, tenant_id: str, session_id: UUID, state: SessionState

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import uuid4
 
 from eventsourcing.utils import get_topic
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.mapper import OrjsonTranscoder, PydanticMapper
@@ -85,10 +86,17 @@ def parse_database_url(url: str) -> Database:
     )
 
 
+def _env(name: str) -> AliasChoices:
+    """A field read from the standard variable `name` (or `CHATLEDGER_<name>`)."""
+    return AliasChoices(name, f"CHATLEDGER_{name}", name.lower())
+
+
 class Settings(BaseSettings):
     """chatledger's configuration (environment variables `CHATLEDGER_*`)."""
 
-    model_config = SettingsConfigDict(env_prefix="CHATLEDGER_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CHATLEDGER_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = "sqlite:///chatledger.db"
     host: str = "127.0.0.1"
@@ -105,6 +113,30 @@ class Settings(BaseSettings):
     max_message_bytes: int = 1024 * 1024
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 10
+
+    default_provider: str = "offline"
+    """`offline` (no network, no key), `scripted`, `openai`, `anthropic`, `gemini`, or an
+    OpenAI-compatible server: `vllm`, `ollama`, `llama_cpp` (with `OPENAI_BASE_URL`)."""
+    default_model: str | None = None
+    """The model when neither the call nor the agent names one (else a per-provider default)."""
+    scripted_replies: str | None = None
+    """A JSON file of canned replies for the `scripted` provider."""
+    openai_api_key: str | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    anthropic_api_key: str | None = Field(default=None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_BASE_URL")
+    )
+    gemini_api_key: str | None = Field(default=None, validation_alias=_env("GEMINI_API_KEY"))
+    gemini_base_url: str | None = Field(default=None, validation_alias=_env("GEMINI_BASE_URL"))
+    provider_timeout: float = 120.0
+    """Seconds one model call (all its attempts) may take."""
+    capture_message_content: str | None = Field(
+        default=None,
+        validation_alias=_env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
+    )
+    max_tool_rounds: int = 5
+    """Model calls a turn may make to run registered tools before it stops."""
 
     def database(self) -> Database:
         return parse_database_url(self.database_url)

@@ -96,7 +96,9 @@ class Agent(Aggregate):
         self.is_deleted = False
 
     @classmethod
-    def create(cls, ctx: CommandContext, fields: AgentFields, *, agent_id: UUID | None = None) -> Agent:
+    def create(
+        cls, ctx: CommandContext, fields: AgentFields, *, agent_id: UUID | None = None
+    ) -> Agent:
         """A new agent; unset fields take their defaults."""
         return cls._create(
             cls.Created,

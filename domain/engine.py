@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Recording
 
+from domain.agent_commands import AgentCommands
 from domain.context import CommandContext
 from domain.errors import (
     EmptyMessageError,
@@ -31,6 +32,7 @@ from domain.errors import (
 )
 from domain.message import Message
 from domain.session import PatchMode, Session, SessionState
+from domain.turns import TurnCommands
 from domain.validation import check_json, check_object, check_text
 
 _RACE_ATTEMPTS = 50
@@ -56,8 +58,8 @@ class SessionUpdate:
     context: dict[str, Any] | None = None
 
 
-class Engine(Application[UUID]):
-    """Commands and event-sourced queries on sessions."""
+class Engine(AgentCommands, TurnCommands, Application[UUID]):
+    """Commands and event-sourced queries on sessions (and, mixed in, agents)."""
 
     name = "chatledger"
     snapshotting_intervals = {Session: 100}  # noqa: RUF012 (the library reads a class attribute)

@@ -33,6 +33,6 @@ class ChatModel(Protocol):
 class TemplateRenderer(Protocol):
     """Renders a situation or instructions template with the session's variables."""
 
-    def render(self, template: str, variables: Mapping[str, Any]) -> str:
-        """The rendered text; a bad template or a sandbox violation is `TemplateError`."""
+    def render(self, template: str, variables: Mapping[str, Any], *, field: str) -> str:
+        """The rendered text; a bad template or a sandbox violation is `TemplateError(field)`."""
         ...

@@ -22,6 +22,8 @@ ROUTES = {
     "/readyz": {"get"},
 }
 
+PROJECTIONS = {"session_list", "history", "agent_list", "completions"}
+
 
 async def test_the_service_is_alive(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
@@ -39,7 +41,7 @@ async def test_readiness_reports_the_database_and_each_projections_lag(
     body = response.json()
     assert body["status"] == "ready"
     assert body["database"] == "ok"
-    assert {p["name"] for p in body["projections"]} == {"session_list", "history"}
+    assert {p["name"] for p in body["projections"]} == PROJECTIONS
     for projection in body["projections"]:
         assert projection["lag"] == projection["head"] - projection["position"] == 0
         assert projection["head"] >= 1

@@ -1,0 +1,277 @@
+"""A turn, decided: which prompt to send, then which events record what came back.
+
+`prepare_turn` builds the model request from the session, its agent, the
+recalled history and the new input: instructions and situation rendered
+(sandboxed, when the session asks for templates), settings merged (per-call
+over agent defaults), tools combined, and the context manifest that says
+exactly what went in. `TurnCommands` (mixed into `Engine`) records a turn's
+outcome in one transaction: the input and reply messages around a
+`CompletionRecorded`, or a `CompletionFailed` holding the input and the partial
+output. Calling the model is the adapters' job; this module does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from pydantic import Field
+
+from domain.agent import AgentState
+from domain.base import Immutable
+from domain.content import ContentBlock
+from domain.context import CommandContext
+from domain.errors import EmptyMessageError, InvalidInputError
+from domain.llm import ChatReply, ChatRequest, ChatSettings, ToolDefinition
+from domain.message import Message
+from domain.ports import TemplateRenderer
+from domain.session import ContextManifest, Session, SessionState
+from domain.validation import check_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from domain.engine import CommandResult
+
+
+class TurnInput(Immutable):
+    """What the caller brings to a turn."""
+
+    messages: list[Message] = Field(default_factory=list)
+    """New input: a user message, or tool results answering the last reply's tool calls."""
+    settings: ChatSettings = Field(default_factory=ChatSettings)
+    """Per-call settings; they override the agent's defaults."""
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    """Tools offered on this call, besides (or replacing, by name) the agent's."""
+    provider: str | None = None
+    remember: bool = True
+    """False: keep the input and reply out of the history (the completion is still recorded)."""
+    recall: bool = True
+    """False: send only the new input, not the history."""
+    variables: dict[str, Any] = Field(default_factory=dict)
+    """Extra template variables (strings or JSON) for the situation and instructions."""
+    extra_content: list[ContentBlock] = Field(default_factory=list)
+    """Blocks appended to the (last) input message, e.g. from typed session data."""
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    """A decided prompt: the request to send and what to record about it."""
+
+    provider: str
+    request: ChatRequest
+    manifest: ContextManifest
+    input_messages: list[Message]
+    agent_id: str | None
+    remember: bool
+
+
+def prepare_turn(
+    session: SessionState,
+    agent: AgentState | None,
+    history: Sequence[Message],
+    turn: TurnInput,
+    *,
+    renderer: TemplateRenderer,
+    default_provider: str,
+    default_model: str,
+) -> PreparedTurn:
+    """The request a turn sends, and its manifest."""
+    inputs = [m if m.id else m.model_copy(update={"id": uuid4().hex}) for m in turn.messages]
+    if turn.extra_content:
+        if not inputs:
+            raise EmptyMessageError("message")
+        last = inputs[-1]
+        inputs[-1] = last.model_copy(update={"content": [*last.content, *turn.extra_content]})
+    for index, message in enumerate(inputs):
+        if not message.content:
+            raise EmptyMessageError(f"messages[{index}].content")
+        check_json(message.model_dump(mode="json", exclude_none=True), f"messages[{index}]")
+    check_json(turn.variables, "variables")
+    recalled = list(history) if turn.recall else []
+    if not recalled and not inputs:
+        raise InvalidInputError("message", "a turn needs a message when there is no history")
+
+    variables = {
+        "context": session.context,
+        "metadata": session.metadata,
+        "user": session.user_id,
+        "session": {"id": str(session.id), "title": session.title},
+        "agent": _agent_variables(agent),
+        **turn.variables,
+    }
+    situation = _rendered(session.situation, "situation", session, renderer, variables)
+    instructions = _rendered(
+        agent.instructions if agent else "", "instructions", session, renderer, variables
+    )
+    system = "\n\n".join(part for part in (instructions, situation) if part) or None
+
+    settings = turn.settings.over(agent.settings) if agent else turn.settings
+    model = settings.model or (agent.model if agent else None) or default_model
+    tools = {tool.name: tool for tool in (agent.tools if agent else [])}
+    tools.update({tool.name: tool for tool in turn.tools})
+    messages = [*recalled, *inputs]
+    request = ChatRequest(
+        model=model,
+        system=system,
+        messages=messages,
+        tools=list(tools.values()),
+        settings=settings.model_copy(update={"model": model}),
+        conversation_id=str(session.id),
+    )
+    manifest = ContextManifest(
+        message_ids=[m.id or "" for m in messages],
+        input_message_ids=[m.id or "" for m in inputs] if turn.remember else [],
+        situation=situation or None,
+        instructions=instructions or None,
+        system=system,
+        tools=list(tools),
+    )
+    return PreparedTurn(
+        provider=turn.provider
+        or (agent.provider if agent and agent.provider else default_provider),
+        request=request,
+        manifest=manifest,
+        input_messages=inputs,
+        agent_id=str(agent.id) if agent else None,
+        remember=turn.remember,
+    )
+
+
+def _rendered(
+    template: str,
+    field: str,
+    session: SessionState,
+    renderer: TemplateRenderer,
+    variables: dict[str, Any],
+) -> str:
+    if not template or not session.render_templates:
+        return template
+    return renderer.render(template, variables, field=field)
+
+
+def _agent_variables(agent: AgentState | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    return {
+        "id": str(agent.id),
+        "name": agent.name,
+        "provider": agent.provider,
+        "model": agent.model,
+        "metadata": agent.metadata,
+    }
+
+
+class TurnCommands:
+    """Record the outcome of a turn (mixed into `Engine`)."""
+
+    def _change(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        decide: Callable[[Session], None],
+        *,
+        expected_version: int | None,
+    ) -> CommandResult:
+        raise NotImplementedError  # the engine's
+
+    def record_turn(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        prepared: PreparedTurn,
+        reply: ChatReply,
+        *,
+        completion_id: str,
+        latency_ms: float,
+        time_to_first_token_ms: float | None = None,
+        streamed: bool = False,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        reply_message_id: str | None = None,
+    ) -> CommandResult:
+        """Input messages, `CompletionRecorded` and the reply, atomically (per `remember`)."""
+        reply_message = reply.message().model_copy(update={"id": reply_message_id or uuid4().hex})
+
+        def decide(session: Session) -> None:
+            if prepared.remember:
+                for message in prepared.input_messages:
+                    session.append_message(ctx, message)
+            session.record_completion(
+                ctx,
+                completion_id=completion_id,
+                provider=prepared.provider,
+                model=prepared.request.model,
+                agent_id=prepared.agent_id,
+                settings=prepared.request.settings,
+                manifest=prepared.manifest,
+                reply=reply,
+                latency_ms=latency_ms,
+                time_to_first_token_ms=time_to_first_token_ms,
+                streamed=streamed,
+                remember=prepared.remember,
+                input_messages=None if prepared.remember else prepared.input_messages,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+            if prepared.remember and reply_message.content:
+                session.append_message(ctx, reply_message)
+
+        return self._change(ctx, session_id, decide, expected_version=None)
+
+    def record_failed_turn(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        prepared: PreparedTurn,
+        *,
+        completion_id: str,
+        error_type: str,
+        error_message: str,
+        partial: list[ContentBlock],
+        attempts: int,
+        latency_ms: float,
+        streamed: bool = False,
+        call_trace_id: str | None = None,
+        call_span_id: str | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> CommandResult:
+        """`CompletionFailed`, keeping the input (out of the history) and the partial output."""
+
+        def decide(session: Session) -> None:
+            session.record_failure(
+                ctx,
+                completion_id=completion_id,
+                provider=prepared.provider,
+                model=prepared.request.model,
+                agent_id=prepared.agent_id,
+                settings=prepared.request.settings,
+                manifest=prepared.manifest,
+                error_type=error_type,
+                error_message=error_message,
+                partial=partial,
+                attempts=attempts,
+                latency_ms=latency_ms,
+                streamed=streamed,
+                call_trace_id=call_trace_id,
+                call_span_id=call_span_id,
+                input_messages=prepared.input_messages,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+
+        return self._change(ctx, session_id, decide, expected_version=None)
+
+    def record_suggestions(
+        self, ctx: CommandContext, session_id: UUID, completion_id: str, suggestions: list[str]
+    ) -> CommandResult:
+        check_json(suggestions, "suggestions")
+        return self._change(
+            ctx,
+            session_id,
+            lambda s: s.record_suggestions(ctx, completion_id, suggestions),
+            expected_version=None,
+        )
