@@ -12,7 +12,6 @@ from typing import Any
 
 from adapters.chat import ChatService
 from adapters.ledger import Ledger, Views
-from adapters.llm.instrumented import InstrumentedChatModel
 from adapters.llm.registry import ModelRegistry
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.postgres import schema_lock
@@ -24,10 +23,9 @@ from adapters.persistence.sql_session_list import SqlSessionListView
 from adapters.persistence.sql_store import SqlViewStore
 from adapters.rendering import SandboxedRenderer
 from adapters.settings import Database, Settings
-from adapters.telemetry import Telemetry
+from adapters.telemetry import Telemetry, configure_telemetry
 from adapters.tools import ToolBox
 from domain.engine import Engine
-from domain.ports import ChatModel
 from projections.agent_list import AgentListProjection
 from projections.base import Projection
 from projections.completions import CompletionsProjection
@@ -41,7 +39,8 @@ def open_ledger(
 ) -> Ledger:
     """A ledger on the configured database (`Settings()` from the environment by default).
 
-    Model calls are traced with `telemetry`'s providers, or OpenTelemetry's global ones.
+    Model calls are traced with `telemetry`'s providers; without it, with SDK providers
+    that export nothing, so every recorded completion still carries real trace and span ids.
     """
     settings = settings or Settings(**overrides)
     db = settings.database()
@@ -52,17 +51,19 @@ def open_ledger(
 
 
 def _chat_service(ledger: Ledger, settings: Settings, telemetry: Telemetry | None) -> ChatService:
-    def instrument(model: ChatModel) -> ChatModel:
-        if telemetry is not None:
-            return telemetry.instrument(model)
-        return InstrumentedChatModel(model, capture_content=settings.capture_message_content)
-
+    if telemetry is None:
+        quiet = {"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"}
+        if settings.capture_message_content:
+            quiet["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = (
+                settings.capture_message_content
+            )
+        telemetry = configure_telemetry(quiet)
     return ChatService(
         ledger,
-        ModelRegistry(settings, instrument=instrument),
+        ModelRegistry(settings, instrument=telemetry.instrument),
         renderer=SandboxedRenderer(),
         toolbox=ToolBox(),
-        tracer_provider=telemetry.tracer_provider if telemetry else None,
+        tracer_provider=telemetry.tracer_provider,
         max_tool_rounds=settings.max_tool_rounds,
     )
 
