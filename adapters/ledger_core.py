@@ -260,7 +260,9 @@ class LedgerCore:
 
     def _ensure_visible(self, position: int | None) -> None:
         """Return only once every view has processed log `position`."""
-        if position is None or self.runner.is_current(position):
+        if position is None or self.runner.applied_inline(position):
+            return
+        if self.runner.is_current(position):
             return
         if self.inline:
             self.runner.catch_up()

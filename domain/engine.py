@@ -265,11 +265,33 @@ class Engine(AgentCommands, TurnCommands, Application[UUID]):
         events = tuple(session.pending_events)
         recordings: list[Recording[UUID]] = self.save(session) if events else []
         position = recordings[-1].notification.id if recordings else None
+        if recordings and self.repository.cache is not None:
+            # The next command finds this version in the cache; fast-forwarding (which stays
+            # on, for other processes' writes) then reads nothing new.
+            self.repository.cache.put(session.id, session)
         return CommandResult(
             session=SessionState.of(session),
             events=events,  # type: ignore[arg-type]
             position=position,
         )
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot the aggregates just saved, as they are in memory.
+
+        The library would rebuild each one from the stream to the snapshot's version;
+        the saved aggregate already is at its newest version, and its state is small.
+        """
+        if self.snapshots is None:
+            return
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval and any(
+                e.originator_id == aggregate.id and e.originator_version % interval == 0
+                for e in processing_event.events
+            ):
+                snapshot_class = getattr(type(aggregate), "Snapshot", None)
+                if snapshot_class is not None:
+                    self.snapshots.put([snapshot_class.take(aggregate)])
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Recorders that update views in the same transaction need the domain events.

@@ -57,6 +57,7 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
         self._topics = {p.name: frozenset(p.topics) for p in projections}
+        self._inline = threading.local()
 
     def apply_inline(self, cursor: Cursor, events: Sequence[Any], ids: Sequence[int]) -> None:
         """Apply freshly recorded events in their own transaction, where views are current.
@@ -64,16 +65,29 @@ class ProjectionRunner:
         A view that is behind (being rebuilt, or fed by a worker) is left alone:
         its position does not match, so `catch_up` will bring it these events.
         """
+        self._inline.position = None
         if not ids:
             return
         previous = self.store.previous_notification_id(cursor, ids[0])
+        moved = 0
         for name, projection in self.projections.items():
             if not self.store.move_position(cursor, name, previous, ids[-1]):
                 continue
+            moved += 1
             topics = self._topics[name]
             for event in events:
                 if get_topic(type(event)) in topics:
                     projection.process_event(event, cursor)
+        if moved == len(self.projections):
+            self._inline.position = ids[-1]
+
+    def applied_inline(self, position: int) -> bool:
+        """True when this thread's last recording, at `position`, updated every view inline.
+
+        Asked right after that recording committed, it answers read-your-writes
+        without a query; anything else falls back to `is_current`.
+        """
+        return getattr(self._inline, "position", None) == position
 
     def catch_up(self, name: str | None = None) -> int:
         """Process everything recorded so far; returns the number of notifications read."""

@@ -42,7 +42,11 @@ class SqlViewStore(ViewStore):
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=commit) as cursor:
+        # PostgreSQL read transactions commit rather than roll back: psycopg drops a
+        # connection's prepared statements on rollback. SQLite writers lock at BEGIN,
+        # so its reads must not ask for a writer's transaction.
+        writes = commit or self.d.name == "postgres"
+        with self.datastore.transaction(commit=writes) as cursor:
             yield cursor
 
     def create_tables(self, statements: Sequence[str]) -> None:
