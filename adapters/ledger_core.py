@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -20,7 +20,7 @@ from domain.context import CommandContext
 from domain.engine import CommandResult, Engine, SessionUpdate
 from domain.errors import SessionNotFoundError
 from domain.message import Message
-from domain.session import PatchMode, Session, SessionState
+from domain.session import MergePolicy, PatchMode, Session, SessionState
 from projections.agent_list import AgentListView
 from projections.completions import CompletionsView
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
@@ -126,6 +126,49 @@ class LedgerCore:
 
     def get_metadata(self, tenant_id: str, session_id: str | UUID) -> dict[str, Any]:
         return self.get_session(tenant_id, session_id).metadata
+
+    # Branches
+
+    def fork_session(
+        self,
+        ctx: CommandContext,
+        session_id: str | UUID,
+        *,
+        at_version: int | None = None,
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> SessionState:
+        """A new session with the source's state and history as of `at_version` (the head)."""
+        result = self.engine.fork_session(
+            ctx, session_uuid(session_id), at_version=at_version, title=title, metadata=metadata
+        )
+        return self._visible(result).session
+
+    def copy_session(
+        self, ctx: CommandContext, session_id: str | UUID, *, title: str | None = None
+    ) -> SessionState:
+        """A fork at the head."""
+        result = self.engine.fork_session(ctx, session_uuid(session_id), title=title, is_copy=True)
+        return self._visible(result).session
+
+    def merge_sessions(
+        self,
+        ctx: CommandContext,
+        session_ids: Sequence[str | UUID],
+        *,
+        policy: MergePolicy = "concatenate",
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> SessionState:
+        """A new session with the sources' histories; each source records `MergedInto`."""
+        result = self.engine.merge_sessions(
+            ctx,
+            [session_uuid(s) for s in session_ids],
+            policy=policy,
+            title=title,
+            metadata=metadata,
+        )
+        return self._visible(result).session
 
     # Messages
 
@@ -272,17 +315,46 @@ class LedgerCore:
     def _messages_from_events(
         self, tenant_id: str, session_id: UUID, state: SessionState
     ) -> list[HistoryEntry]:
-        events = self.engine.list_events(
-            tenant_id, session_id, after=state.cleared_at_version, until=state.version
-        )
-        return [
-            HistoryEntry(
-                session_id=str(session_id),
-                version=event.originator_version,
-                message=event.message,
-                created_at=event.timestamp,
-                actor=event.actor,
-            )
-            for event in events
-            if isinstance(event, Session.MessageAppended)
-        ]
+        events = self.engine.list_events(tenant_id, session_id, until=state.version)
+        entries: list[HistoryEntry] = []
+        for event in events:
+            if event.originator_version <= state.cleared_at_version:
+                continue
+            if isinstance(event, Session.MessageAppended):
+                entries.append(
+                    HistoryEntry(
+                        session_id=str(session_id),
+                        version=event.originator_version,
+                        message=event.message,
+                        created_at=event.timestamp,
+                        actor=event.actor,
+                    )
+                )
+            elif isinstance(event, Session.Forked | Session.Merged):
+                entries += self._inherited_from_events(tenant_id, session_id, event)
+        return entries
+
+    def _inherited_from_events(
+        self, tenant_id: str, session_id: UUID, event: Session.Forked | Session.Merged
+    ) -> list[HistoryEntry]:
+        """A fork's or merge's inherited messages, read from its sources' logs."""
+        if isinstance(event, Session.Forked):
+            windows = [(event.source_id, event.source_version)]
+        else:
+            windows = [(s.session_id, s.version) for s in event.sources]
+        inherited: list[HistoryEntry] = []
+        for source_id, version in windows:
+            source = self.get_state(tenant_id, source_id, version=version).messages
+            inherited += [
+                replace(
+                    entry,
+                    session_id=str(session_id),
+                    version=1,
+                    origin_session_id=entry.origin_session_id or entry.session_id,
+                    origin_version=entry.origin_version or entry.version,
+                )
+                for entry in source
+            ]
+        if isinstance(event, Session.Merged) and event.policy == "interleave":
+            inherited.sort(key=lambda e: e.created_at)
+        return [replace(entry, seq=n) for n, entry in enumerate(inherited, start=1)]

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.agent_commands import AgentCommands
+from domain.branching import BranchCommands
 from domain.context import CommandContext
 from domain.errors import (
     EmptyMessageError,
@@ -58,7 +59,7 @@ class SessionUpdate:
     context: dict[str, Any] | None = None
 
 
-class Engine(AgentCommands, TurnCommands, Application[UUID]):
+class Engine(AgentCommands, TurnCommands, BranchCommands, Application[UUID]):
     """Commands and event-sourced queries on sessions (and, mixed in, agents)."""
 
     name = "chatledger"

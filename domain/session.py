@@ -25,6 +25,17 @@ from domain.message import Message
 from domain.patching import merge_patch
 
 PatchMode = Literal["merge", "overwrite"]
+MergePolicy = Literal["concatenate", "interleave"]
+"""`concatenate`: each source's history in the order given; `interleave`: all by time."""
+
+
+class MergeSource(Immutable):
+    """One session merged into another, at the version it had then."""
+
+    session_id: str
+    version: int
+    cleared_at_version: int
+    messages: int
 
 
 class ContextManifest(Immutable):
@@ -68,6 +79,57 @@ class Session(Aggregate):
         context: dict[str, Any]
         metadata: dict[str, Any]
         render_templates: bool
+
+    class Forked(Created):
+        """First event of a fork (or a copy): the source's state at `source_version`.
+
+        The source's messages up to that version are not rewritten here: the history
+        reads them from the source (`source_cleared_at_version`, `source_version`].
+        """
+
+        TOPIC: ClassVar[str] = "chatledger.Session.Forked"
+        source_id: str
+        source_version: int
+        source_cleared_at_version: int
+        inherited_messages: int
+        is_copy: bool = False
+        """True for a copy (a fork at the source's head)."""
+
+    class Merged(Created):
+        """First event of a merge target: its sources at their versions, and the policy."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.Merged"
+        sources: list[MergeSource]
+        policy: MergePolicy
+        inherited_messages: int
+
+    class MergedInto(Event):
+        """Appended to each merge source, naming the target (in the merge's transaction)."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.MergedInto"
+        target_id: str
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.merged_into = [*aggregate.merged_into, self.target_id]
+
+    class Summarized(Event):
+        """A summary standing in for a range of messages in the model's context.
+
+        The originals stay in the history and the log; prompts send the summary instead.
+        """
+
+        TOPIC: ClassVar[str] = "chatledger.Session.Summarized"
+        summary_id: str
+        text: str
+        message_ids: list[str]
+        """The messages the summary stands in for, in order."""
+        from_version: int
+        to_version: int
+        completion_id: str | None = None
+        """The model call that wrote it, when a model did."""
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.summaries_total += 1
 
     class MessageAppended(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.MessageAppended"
@@ -190,6 +252,7 @@ class Session(Aggregate):
         context: dict[str, Any],
         metadata: dict[str, Any],
         render_templates: bool,
+        inherited_messages: int = 0,
     ) -> None:
         self.tenant_id = tenant_id
         self.title = title
@@ -199,14 +262,16 @@ class Session(Aggregate):
         self.context = dict(context)
         self.metadata = dict(metadata)
         self.render_templates = render_templates
-        self.message_count = 0
+        self.message_count = inherited_messages
         """Messages in the model-facing history (since the last clear)."""
-        self.messages_total = 0
-        """Messages ever appended."""
+        self.messages_total = inherited_messages
+        """Messages ever in the history (inherited by a fork or merge included)."""
         self.cleared_at_version = 0
         """Version of the last `HistoryCleared`, 0 if never cleared."""
         self.is_deleted = False
         self.completions_total = 0
+        self.summaries_total = 0
+        self.merged_into: list[str] = []
 
     @classmethod
     def create(

@@ -1,9 +1,12 @@
 """The history: every message of every session, in order, for reading and paging.
 
-A message row is keyed by its session and the version of the event that
-appended it. Clearing the history does not delete rows: queries read the
-messages after the session's last clear, and time travel reads those up to a
-version. Imports domain and projections only; concrete SQL lives in the adapters.
+A message row is keyed by its session, the version of the event that brought
+it, and a sequence within that event: a message appended by the session has
+sequence 0; the messages a fork or merge inherits all arrive with its first
+event (version 1) in sequence, each keeping its origin (the session and version
+that first recorded it). Clearing the history does not delete rows: queries
+read the messages after the session's last clear, and time travel those up to
+a version. Imports domain and projections only; concrete SQL lives in the adapters.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ class HistoryEntry:
     message: Message
     created_at: datetime
     actor: str
+    seq: int = 0
+    """Order within the event that brought it (inherited messages: 1, 2, …)."""
+    origin_session_id: str | None = None
+    """Where an inherited message was first recorded (None: in this session)."""
+    origin_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,21 @@ class HistoryView:
     def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None: ...
 
     @abstractmethod
+    def inherit(
+        self,
+        cursor: Cursor,
+        event: Session.Forked | Session.Merged,
+        sources: list[tuple[str, int, int]],
+        *,
+        interleave: bool,
+    ) -> None:
+        """Give a new fork or merge target its sources' messages.
+
+        `sources` are (session id, after version, up to version) windows, in order;
+        `interleave` orders all of them by time instead of source by source.
+        """
+
+    @abstractmethod
     def clear(self, cursor: Cursor) -> None: ...
 
     @abstractmethod
@@ -66,7 +89,9 @@ class HistoryProjection(Projection[HistoryView]):
     """Keeps the history in step with `MessageAppended` events."""
 
     name: ClassVar[str] = "history"
-    topics: ClassVar[tuple[str, ...]] = (get_topic(Session.MessageAppended),)
+    topics: ClassVar[tuple[str, ...]] = tuple(
+        get_topic(c) for c in (Session.MessageAppended, Session.Forked, Session.Merged)
+    )
 
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)
@@ -78,3 +103,13 @@ class HistoryProjection(Projection[HistoryView]):
     @process_event.register
     def _(self, event: Session.MessageAppended, cursor: Cursor) -> None:
         self.view.add_message(cursor, event)
+
+    @process_event.register
+    def _(self, event: Session.Forked, cursor: Cursor) -> None:
+        window = (event.source_id, event.source_cleared_at_version, event.source_version)
+        self.view.inherit(cursor, event, [window], interleave=False)
+
+    @process_event.register
+    def _(self, event: Session.Merged, cursor: Cursor) -> None:
+        windows = [(s.session_id, s.cleared_at_version, s.version) for s in event.sources]
+        self.view.inherit(cursor, event, windows, interleave=event.policy == "interleave")

@@ -12,33 +12,62 @@ from projections.base import Cursor
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 
+COLUMNS = "session_id, version, seq, tenant_id, message_id, role, message, actor, created_at"
+
 
 class SqlHistoryView(HistoryView):
-    """The history as one table, `history`, keyed by session and version."""
+    """The history as one table, `history_messages`, keyed by session, version and sequence."""
 
     def __init__(self, dialect: Dialect, read: ReadTransaction) -> None:
         self.d = dialect
         self.read = read
-        self.t = dialect.table("history")
+        self.t = dialect.table("history_messages")
 
     def create_statements(self) -> list[str]:
         d = self.d
         return [
             f"CREATE TABLE IF NOT EXISTS {self.t} ("
-            " session_id TEXT NOT NULL, version INTEGER NOT NULL, tenant_id TEXT NOT NULL,"
-            f" message_id TEXT NOT NULL, role TEXT NOT NULL, message {d.json_type} NOT NULL,"
-            f" actor TEXT NOT NULL, created_at {d.time_type} NOT NULL,"
-            " PRIMARY KEY (session_id, version))",
+            " session_id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,"
+            " tenant_id TEXT NOT NULL, message_id TEXT NOT NULL, role TEXT NOT NULL,"
+            f" message {d.json_type} NOT NULL, actor TEXT NOT NULL,"
+            f" created_at {d.time_type} NOT NULL,"
+            " origin_session_id TEXT, origin_version INTEGER,"
+            " PRIMARY KEY (session_id, version, seq))",
         ]
+
+    def inherit(
+        self,
+        cursor: Cursor,
+        event: Session.Forked | Session.Merged,
+        sources: list[tuple[str, int, int]],
+        *,
+        interleave: bool,
+    ) -> None:
+        d = self.d
+        windows = " UNION ALL ".join(
+            f"SELECT ? AS rank, {COLUMNS}, origin_session_id, origin_version FROM {self.t}"
+            " WHERE session_id = ? AND version > ? AND version <= ?"
+            for _ in sources
+        )
+        params: list[object] = []
+        for rank, (session_id, after, upto) in enumerate(sources):
+            params += [rank, session_id, after, upto]
+        order = "created_at, rank, version, seq" if interleave else "rank, version, seq"
+        cursor.execute(
+            d.sql(
+                f"INSERT INTO {self.t} ({COLUMNS}, origin_session_id, origin_version)"
+                f" SELECT ?, 1, ROW_NUMBER() OVER (ORDER BY {order}), ?, message_id, role,"
+                " message, actor, created_at, COALESCE(origin_session_id, session_id),"
+                f" COALESCE(origin_version, version) FROM ({windows}) AS inherited"
+            ),
+            [str(event.originator_id), event.tenant_id, *params],
+        )
 
     def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None:
         d = self.d
         message = event.message
         cursor.execute(
-            d.sql(
-                f"INSERT INTO {self.t} (session_id, version, tenant_id, message_id, role,"
-                " message, actor, created_at) VALUES (?, ?, ?, ?, ?, ?j, ?, ?)"
-            ),
+            d.sql(f"INSERT INTO {self.t} ({COLUMNS}) VALUES (?, ?, 0, ?, ?, ?, ?j, ?, ?)"),
             (
                 str(event.originator_id),
                 event.originator_version,
@@ -66,11 +95,16 @@ class SqlHistoryView(HistoryView):
         descending = query.order == "desc"
         if query.cursor is not None:
             position = decode_cursor(query.cursor, version=int)
-            where.append(f"version {'<' if descending else '>'} ?")
-            params.append(position["version"])
+            seq = position.get("seq", 0)
+            if type(seq) is not int or not 0 <= seq < 2**31:
+                raise InvalidInputError("cursor", "is not a cursor this server issued")
+            where.append(f"(version, seq) {'<' if descending else '>'} (?, ?)")
+            params += [position["version"], seq]
+        direction = "DESC" if descending else "ASC"
         sql = (
-            f"SELECT session_id, version, message, actor, created_at FROM {self.t}"
-            f" WHERE {' AND '.join(where)} ORDER BY version {'DESC' if descending else 'ASC'}"
+            f"SELECT session_id, version, seq, message, actor, created_at, origin_session_id,"
+            f" origin_version FROM {self.t} WHERE {' AND '.join(where)}"
+            f" ORDER BY version {direction}, seq {direction}"
         )
         limit = None if query.limit is None else check_page_size(query.limit)
         if limit is not None:
@@ -93,10 +127,14 @@ class SqlHistoryView(HistoryView):
                 message=Message.model_validate(d.json_out(row["message"])),
                 created_at=d.time_out(row["created_at"]),
                 actor=row["actor"],
+                seq=row["seq"],
+                origin_session_id=row["origin_session_id"],
+                origin_version=row["origin_version"],
             )
             for row in (rows if limit is None else rows[:limit])
         ]
         next_cursor = None
         if limit is not None and len(rows) > limit:
-            next_cursor = encode_cursor({"version": entries[-1].version})
+            last = entries[-1]
+            next_cursor = encode_cursor({"version": last.version, "seq": last.seq})
         return Page(entries, next_cursor)

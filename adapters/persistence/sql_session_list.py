@@ -38,7 +38,7 @@ class SqlSessionListView(SessionListView):
             d.sql(
                 f"INSERT INTO {self.t} (session_id, tenant_id, title, user_id, agent_id,"
                 " metadata, status, message_count, version, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?j, 'active', 0, ?, ?, ?)"
+                " VALUES (?, ?, ?, ?, ?, ?j, 'active', ?, ?, ?, ?)"
             ),
             (
                 str(event.originator_id),
@@ -47,6 +47,7 @@ class SqlSessionListView(SessionListView):
                 event.user_id,
                 event.agent_id,
                 d.json_in(event.metadata),
+                getattr(event, "inherited_messages", 0),
                 event.originator_version,
                 d.time_in(event.timestamp),
                 d.time_in(event.timestamp),

@@ -11,6 +11,10 @@ from domain.session import Session, session_event_classes
 
 SESSION_EVENTS = [
     Session.Created,
+    Session.Forked,
+    Session.Merged,
+    Session.MergedInto,
+    Session.Summarized,
     Session.MessageAppended,
     Session.SituationUpdated,
     Session.TitleChanged,
