@@ -17,6 +17,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.context import CommandContext
+from domain.diff import SessionDiff, SessionView, diff_views
 from domain.engine import CommandResult, Engine, SessionUpdate
 from domain.errors import SessionNotFoundError
 from domain.message import Message
@@ -278,6 +279,20 @@ class LedgerCore:
             # The view is behind (a worker lags, or it is being rebuilt): read the log.
             entries = self._messages_from_events(tenant_id, sid, state)
         return FullState(state, entries)
+
+    def diff(
+        self, tenant_id: str, session_id: str | UUID, from_version: int, to_version: int
+    ) -> SessionDiff:
+        """What changed between two versions: fields before and after, messages out and in."""
+        a = self.get_state(tenant_id, session_id, version=from_version)
+        b = self.get_state(tenant_id, session_id, version=to_version)
+        return diff_views(
+            str(a.session.id),
+            from_version,
+            SessionView.of(a.session, [e.message for e in a.messages]),
+            to_version,
+            SessionView.of(b.session, [e.message for e in b.messages]),
+        )
 
     # Projections
 

@@ -18,6 +18,7 @@ from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 from domain.context import CommandContext
+from domain.diff import SessionView, apply_diff
 from domain.engine import SessionUpdate
 from domain.message import Message
 from projections.session_list import SessionQuery
@@ -158,3 +159,13 @@ def test_views_and_time_travel_equal_a_fold_of_the_events(
         assert (got.metadata, got.context) == (past["metadata"], past["context"])
         assert [e.message.text for e in state.messages] == past["messages"]
         assert got.is_deleted == past["deleted"]
+
+    views = {
+        v: SessionView.of(s.session, [e.message for e in s.messages])
+        for v in range(1, len(events) + 1)
+        for s in [ledger.get_state("t1", session.id, version=v)]
+    }
+    for a in views:
+        for b in (1, a, len(events)):
+            diff = ledger.diff("t1", session.id, a, b)
+            assert apply_diff(views[a], diff) == views[b]
