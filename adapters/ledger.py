@@ -7,13 +7,31 @@ agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in. Build one with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from uuid import UUID
+
+from adapters.bundles import ImportResult, export_bundle, import_bundle
 from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, FullState, LedgerCore, Views, session_uuid
+from domain.context import CommandContext
 
 
 class Ledger(AgentsAPI, ChatAPI):
     """chatledger's Python API over one database."""
+
+    def export_session(
+        self, tenant_id: str, session_id: str | UUID, *, with_sources: bool = False
+    ) -> Iterator[bytes]:
+        """The session as a verifiable NDJSON bundle, line by line (see `adapters.bundles`)."""
+        return export_bundle(self, tenant_id, session_uuid(session_id), with_sources=with_sources)
+
+    def import_bundle(
+        self, ctx: CommandContext, data: bytes, *, new_id: str | UUID | None = None
+    ) -> ImportResult:
+        """Verify a bundle and store its events; repeated imports change nothing."""
+        target = None if new_id is None else session_uuid(new_id)
+        return import_bundle(self, ctx, data, new_id=target)
 
     def close(self) -> None:
         """Stop the chat loop thread, if one ran, and close the database pools."""
