@@ -8,12 +8,15 @@ agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in. Build one with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 from adapters.bundles import ImportResult, export_bundle, import_bundle
 from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, FullState, LedgerCore, Views, session_uuid
+from adapters.replay import ReplayOptions, ReplayReport, replay_session
+from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
@@ -25,6 +28,25 @@ class Ledger(AgentsAPI, ChatAPI):
     ) -> Iterator[bytes]:
         """The session as a verifiable NDJSON bundle, line by line (see `adapters.bundles`)."""
         return export_bundle(self, tenant_id, session_uuid(session_id), with_sources=with_sources)
+
+    def replay(self, ctx: CommandContext, session_id: str | UUID, **options: Any) -> ReplayReport:
+        """Replay a session into a new branch (options as `ReplayOptions`)."""
+        replaying = replay_session(self, ctx, session_uuid(session_id), ReplayOptions(**options))
+        return self.loop_thread().run(replaying)
+
+    def replay_batch(
+        self,
+        ctx: CommandContext,
+        metadata_filter: dict[str, Any],
+        *,
+        on_progress: Progress | None = None,
+        **options: Any,
+    ) -> BatchReport:
+        """Replay every session whose metadata contains `metadata_filter`."""
+        batch = replay_batch(
+            self, ctx, metadata_filter, ReplayOptions(**options), on_progress=on_progress
+        )
+        return self.loop_thread().run(batch)
 
     def import_bundle(
         self, ctx: CommandContext, data: bytes, *, new_id: str | UUID | None = None

@@ -138,10 +138,19 @@ class LedgerCore:
         at_version: int | None = None,
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
+        agent_id: str | None = None,
+        situation: str | None = None,
     ) -> SessionState:
-        """A new session with the source's state and history as of `at_version` (the head)."""
+        """A new session with the source's state and history as of `at_version` (the head);
+        `agent_id` and `situation` let it differ from the source from the start."""
         result = self.engine.fork_session(
-            ctx, session_uuid(session_id), at_version=at_version, title=title, metadata=metadata
+            ctx,
+            session_uuid(session_id),
+            at_version=at_version,
+            title=title,
+            metadata=metadata,
+            agent_id=agent_id,
+            situation=situation,
         )
         return self._visible(result).session
 

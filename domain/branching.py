@@ -36,8 +36,14 @@ class BranchCommands:
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
         is_copy: bool = False,
+        agent_id: str | None = None,
+        situation: str | None = None,
     ) -> CommandResult:
-        """A new session with the source's state and history as of `at_version` (the head)."""
+        """A new session with the source's state and history as of `at_version` (the head).
+
+        `agent_id` and `situation` let a branch differ from its source from the start
+        (counterfactual replay against another agent or template).
+        """
         head = self._load(ctx.tenant_id, source_id)
         version = head.version if at_version is None else at_version
         if not 1 <= version <= head.version:
@@ -47,14 +53,15 @@ class BranchCommands:
         source: Session = (
             head if version == head.version else self.repository.get(source_id, version=version)
         )
-        if title is not None:
-            check_text(title, "title")
+        for name, value in (("title", title), ("agent_id", agent_id), ("situation", situation)):
+            if value is not None:
+                check_text(value, name)
         fork = Session._create(
             Session.Forked,
             title=source.title if title is None else title,
             user_id=source.user_id,
-            agent_id=source.agent_id,
-            situation=source.situation,
+            agent_id=source.agent_id if agent_id is None else agent_id,
+            situation=source.situation if situation is None else situation,
             context=dict(source.context),
             metadata=dict(source.metadata if metadata is None else metadata),
             render_templates=source.render_templates,

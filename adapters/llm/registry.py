@@ -62,6 +62,10 @@ class ModelRegistry:
         """Serve `name` with your own model (instrumented like the built-in ones)."""
         self._models[name] = self.instrument(model)
 
+    def unregister(self, name: str) -> None:
+        """Stop serving `name` (a model registered for one job, such as a replay)."""
+        self._models.pop(name, None)
+
     def get(self, provider: str) -> ChatModel:
         """The model for `provider`, or `ProviderNotConfiguredError`."""
         if provider not in self._models:
