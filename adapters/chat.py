@@ -46,12 +46,16 @@ from domain.llm import ChatReply, ChatSettings, PartDelta, PartStarted, fold_del
 from domain.message import Message
 from domain.ports import ChatModel, TemplateRenderer
 from domain.session import Session, SessionState
-from domain.turns import PreparedTurn, TurnInput, prepare_turn
+from domain.turns import PreparedTurn, Recalled, TurnInput, prepare_turn
 from projections.history import HistoryQuery
 
 if TYPE_CHECKING:
     from adapters.ledger import Ledger
 
+SUMMARY_PROMPT = (
+    "Summarise the conversation below for someone who must continue it: keep names, facts,"
+    " decisions and open questions. Answer with the summary only."
+)
 SUGGESTIONS_PROMPT = (
     "Suggest up to three short follow-up messages the user might send next."
     " Answer with a JSON array of strings and nothing else."
@@ -145,6 +149,11 @@ class ChatService:
             return handle
         session, prepared = await anyio.to_thread.run_sync(self._prepare, ctx, session_id, turn)
         model = self.models.get(prepared.provider)
+        if prepared.to_summarize:
+            # Over the agent's context limit with the `summarize` policy: summarise the
+            # oldest messages once (recorded), then prepare again with the summary in force.
+            await self.summarize(ctx, session.id, prepared.to_summarize, model=model, like=prepared)
+            session, prepared = await anyio.to_thread.run_sync(self._prepare, ctx, session_id, turn)
         task = asyncio.create_task(
             self._run(handle, ctx, session, prepared, model, idempotency_key, digest, suggestions)
         )
@@ -198,7 +207,7 @@ class ChatService:
         prepared = prepare_turn(
             session,
             agent,
-            [entry.message for entry in history],
+            [Recalled(entry.version, entry.message) for entry in history],
             turn,
             renderer=self.renderer,
             default_provider=provider,
@@ -434,6 +443,61 @@ class ChatService:
             agent_id=prepared.agent_id,
             remember=prepared.remember,
         )
+
+    async def summarize(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        covered: list[Recalled],
+        *,
+        model: ChatModel,
+        like: PreparedTurn,
+    ) -> str:
+        """Have the model summarise `covered`; record the call and `Summarized`."""
+        conversation = "\n".join(f"{r.message.role}: {r.message.text}" for r in covered)
+        request = like.request.model_copy(
+            update={
+                "system": SUMMARY_PROMPT,
+                "messages": [Message.user(conversation)],
+                "tools": [],
+                "settings": like.request.settings.model_copy(
+                    update={"response_format": None, "tool_choice": None}
+                ),
+            }
+        )
+        started = time.monotonic()
+        reply = await model.complete(request)
+        asked = PreparedTurn(
+            provider=like.provider,
+            request=request,
+            manifest=like.manifest.model_copy(
+                update={
+                    "system": SUMMARY_PROMPT,
+                    "input_message_ids": [],
+                    "message_ids": [r.message.id or "" for r in covered],
+                }
+            ),
+            input_messages=[],
+            agent_id=like.agent_id,
+            remember=False,
+        )
+        completion_id = uuid4().hex
+
+        def record() -> None:
+            self.ledger.record_turn(
+                ctx,
+                session_id,
+                asked,
+                reply,
+                completion_id=completion_id,
+                latency_ms=(time.monotonic() - started) * 1000,
+            )
+            self.ledger.record_summary(
+                ctx, session_id, text=reply.text, covered=covered, completion_id=completion_id
+            )
+
+        await anyio.to_thread.run_sync(record)
+        return reply.text
 
     async def _suggest(
         self,

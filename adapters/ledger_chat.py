@@ -27,8 +27,8 @@ from domain.engine import CommandResult
 from domain.llm import ChatReply, ChatSettings, ToolDefinition
 from domain.message import Message
 from domain.ports import ChatModel
-from domain.session import Session
-from domain.turns import PreparedTurn, TurnInput
+from domain.session import Session, SessionState
+from domain.turns import PreparedTurn, Recalled, TurnInput
 
 if TYPE_CHECKING:
     from adapters.chat import ChatService
@@ -175,6 +175,53 @@ class ChatAPI(LedgerCore):
         return self._visible(
             self.engine.record_suggestions(ctx, session_id, completion_id, suggestions)
         )
+
+    def record_summary(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        *,
+        text: str,
+        covered: list[Recalled],
+        completion_id: str | None = None,
+    ) -> CommandResult:
+        return self._visible(
+            self.engine.record_summary(
+                ctx, session_id, text=text, covered=covered, completion_id=completion_id
+            )
+        )
+
+    def summarize(
+        self,
+        ctx: CommandContext,
+        session_id: str | UUID,
+        *,
+        up_to_version: int | None = None,
+        text: str | None = None,
+    ) -> SessionState:
+        """Let a summary stand in for the history up to `up_to_version` (default: all of it).
+
+        With `text`, that is the summary; without, the session's model writes it. The
+        originals stay in the history and the log; prompts send the summary instead.
+        """
+        session = self.get_session(ctx.tenant_id, session_id)
+        summarised = {v for s in session.summaries for v in range(s.from_version, s.to_version + 1)}
+        entries = self.list_messages(ctx.tenant_id, session.id, limit=1000).data
+        covered = [
+            Recalled(e.version, e.message)
+            for e in entries
+            if (up_to_version is None or e.version <= up_to_version) and e.version not in summarised
+        ]
+        if text is not None:
+            self.record_summary(ctx, session.id, text=text, covered=covered)
+        else:
+            turn = TurnInput(messages=[Message.user("(summary)")])
+            _, prepared = self.chat_service._prepare(ctx, session.id, turn)
+            model = self.chat_service.models.get(prepared.provider)
+            self.loop_thread().run(
+                self.chat_service.summarize(ctx, session.id, covered, model=model, like=prepared)
+            )
+        return self.get_session(ctx.tenant_id, session.id)
 
     def get_suggestions(self, tenant_id: str, session_id: str | UUID) -> list[str]:
         """The latest follow-up suggestions recorded for the session (empty if none)."""

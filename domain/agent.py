@@ -10,7 +10,7 @@ Imports pydantic, eventsourcing and the domain only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -19,6 +19,10 @@ from domain.base import Aggregate, Immutable
 from domain.context import CommandContext
 from domain.errors import AgentDeletedError
 from domain.llm import ChatSettings, ToolDefinition
+
+ContextPolicy = Literal["truncate", "summarize"]
+"""What happens when a prompt would pass the agent's context limit: drop the oldest
+messages (`truncate`) or have the model summarise them once (`summarize`)."""
 
 
 class AgentFields(Immutable):
@@ -31,6 +35,9 @@ class AgentFields(Immutable):
     settings: ChatSettings | None = None
     tools: list[ToolDefinition] | None = None
     metadata: dict[str, Any] | None = None
+    context_limit: int | None = Field(default=None, ge=1)
+    """Tokens the prompt may take (estimated); beyond it, `context_policy` applies."""
+    context_policy: ContextPolicy | None = None
 
 
 class Agent(Aggregate):
@@ -54,6 +61,8 @@ class Agent(Aggregate):
         settings: ChatSettings
         tools: list[ToolDefinition]
         metadata: dict[str, Any]
+        context_limit: int | None = None
+        context_policy: ContextPolicy = "truncate"
 
     class Updated(Event):
         """The fields given replace the agent's (`settings` and `tools` as wholes)."""
@@ -84,6 +93,8 @@ class Agent(Aggregate):
         settings: ChatSettings,
         tools: list[ToolDefinition],
         metadata: dict[str, Any],
+        context_limit: int | None = None,
+        context_policy: ContextPolicy = "truncate",
     ) -> None:
         self.tenant_id = tenant_id
         self.name = name
@@ -93,6 +104,8 @@ class Agent(Aggregate):
         self.settings = settings
         self.tools = list(tools)
         self.metadata = dict(metadata)
+        self.context_limit = context_limit
+        self.context_policy = context_policy
         self.is_deleted = False
 
     @classmethod
@@ -110,6 +123,8 @@ class Agent(Aggregate):
             settings=fields.settings or ChatSettings(),
             tools=list(fields.tools or []),
             metadata=dict(fields.metadata or {}),
+            context_limit=fields.context_limit,
+            context_policy=fields.context_policy or "truncate",
             **ctx.event_fields(),
         )
 
@@ -137,6 +152,8 @@ class Agent(Aggregate):
             settings=self.settings,
             tools=self.tools,
             metadata=self.metadata,
+            context_limit=self.context_limit,
+            context_policy=self.context_policy,
             version=self.version,
             is_deleted=self.is_deleted,
             created_at=self.created_on,
@@ -156,6 +173,8 @@ class AgentState(Immutable):
     settings: ChatSettings
     tools: list[ToolDefinition] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    context_limit: int | None = None
+    context_policy: ContextPolicy = "truncate"
     version: int
     is_deleted: bool
     created_at: datetime

@@ -52,6 +52,21 @@ class ContextManifest(Immutable):
     system: str | None = None
     """The system text sent (situation and instructions together)."""
     tools: list[str] = Field(default_factory=list)
+    excluded_message_ids: list[str] = Field(default_factory=list)
+    """History messages left out to fit the agent's context limit."""
+    summarized_message_ids: list[str] = Field(default_factory=list)
+    """History messages a summary stood in for."""
+    summary_ids: list[str] = Field(default_factory=list)
+    """The summaries sent (in the system text) instead of those messages."""
+
+
+class SummaryRef(Immutable):
+    """A summary in force: it stands in for the messages of versions [from, to]."""
+
+    summary_id: str
+    text: str
+    from_version: int
+    to_version: int
 
 
 class Session(Aggregate):
@@ -110,7 +125,7 @@ class Session(Aggregate):
         target_id: str
 
         def apply(self, aggregate: Session) -> None:
-            aggregate.merged_into = [*aggregate.merged_into, self.target_id]
+            aggregate.merged_into = [*aggregate.merged_into, self.target_id]  # type: ignore[misc]
 
     class Summarized(Event):
         """A summary standing in for a range of messages in the model's context.
@@ -130,6 +145,15 @@ class Session(Aggregate):
 
         def apply(self, aggregate: Session) -> None:
             aggregate.summaries_total += 1
+            aggregate.summaries = [  # type: ignore[misc]
+                *aggregate.summaries,
+                {
+                    "summary_id": self.summary_id,
+                    "text": self.text,
+                    "from_version": self.from_version,
+                    "to_version": self.to_version,
+                },
+            ]
 
     class MessageAppended(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.MessageAppended"
@@ -179,6 +203,7 @@ class Session(Aggregate):
         def apply(self, aggregate: Session) -> None:
             aggregate.message_count = 0
             aggregate.cleared_at_version = self.originator_version
+            aggregate.summaries = []  # type: ignore[misc]
 
     class CompletionRecorded(Event):
         """One LLM call and what went into it (the context manifest) and came out."""
@@ -241,6 +266,13 @@ class Session(Aggregate):
         def apply(self, aggregate: Session) -> None:
             aggregate.is_deleted = True
 
+    # Defaults for state added since the first release: older snapshots lack it. The lists
+    # are replaced, never changed in place, so sharing these defaults is safe.
+    completions_total = 0
+    summaries_total = 0
+    summaries: ClassVar[list[dict[str, Any]]] = []
+    merged_into: ClassVar[list[str]] = []
+
     def __init__(
         self,
         *,
@@ -271,7 +303,8 @@ class Session(Aggregate):
         self.is_deleted = False
         self.completions_total = 0
         self.summaries_total = 0
-        self.merged_into: list[str] = []
+        self.summaries = []  # type: ignore[misc]  # in force since the last clear
+        self.merged_into = []  # type: ignore[misc]
 
     @classmethod
     def create(
@@ -348,6 +381,30 @@ class Session(Aggregate):
             **ctx.event_fields(),
         )
 
+    def summarize(
+        self,
+        ctx: CommandContext,
+        *,
+        summary_id: str,
+        text: str,
+        message_ids: list[str],
+        from_version: int,
+        to_version: int,
+        completion_id: str | None = None,
+    ) -> None:
+        """Record a summary standing in for the messages of versions [from, to]."""
+        self._check_live()
+        self.trigger_event(
+            self.Summarized,
+            summary_id=summary_id,
+            text=text,
+            message_ids=message_ids,
+            from_version=from_version,
+            to_version=to_version,
+            completion_id=completion_id,
+            **ctx.event_fields(),
+        )
+
     def clear_history(self, ctx: CommandContext) -> None:
         self._check_live()
         self.trigger_event(self.HistoryCleared, **ctx.event_fields())
@@ -385,6 +442,7 @@ class SessionState(Immutable):
     is_deleted: bool
     created_at: datetime
     updated_at: datetime
+    summaries: list[SummaryRef] = Field(default_factory=list)
 
     @classmethod
     def of(cls, session: Session) -> SessionState:
@@ -405,6 +463,7 @@ class SessionState(Immutable):
             is_deleted=session.is_deleted,
             created_at=session.created_on,
             updated_at=session.modified_on,
+            summaries=[SummaryRef.model_validate(s) for s in session.summaries],
         )
 
 

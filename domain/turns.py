@@ -13,11 +13,11 @@ output. Calling the model is the adapters' job; this module does no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID, uuid4
 
-from pydantic import Field
+from pydantic import Field as ModelField
 
 from domain.agent import AgentState
 from domain.base import Immutable
@@ -28,7 +28,7 @@ from domain.llm import ChatReply, ChatRequest, ChatSettings, ToolDefinition
 from domain.message import Message
 from domain.ports import TemplateRenderer
 from domain.session import ContextManifest, Session, SessionState
-from domain.validation import check_json
+from domain.validation import check_json, check_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,20 +39,20 @@ if TYPE_CHECKING:
 class TurnInput(Immutable):
     """What the caller brings to a turn."""
 
-    messages: list[Message] = Field(default_factory=list)
+    messages: list[Message] = ModelField(default_factory=list)
     """New input: a user message, or tool results answering the last reply's tool calls."""
-    settings: ChatSettings = Field(default_factory=ChatSettings)
+    settings: ChatSettings = ModelField(default_factory=ChatSettings)
     """Per-call settings; they override the agent's defaults."""
-    tools: list[ToolDefinition] = Field(default_factory=list)
+    tools: list[ToolDefinition] = ModelField(default_factory=list)
     """Tools offered on this call, besides (or replacing, by name) the agent's."""
     provider: str | None = None
     remember: bool = True
     """False: keep the input and reply out of the history (the completion is still recorded)."""
     recall: bool = True
     """False: send only the new input, not the history."""
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = ModelField(default_factory=dict)
     """Extra template variables (strings or JSON) for the situation and instructions."""
-    extra_content: list[ContentBlock] = Field(default_factory=list)
+    extra_content: list[ContentBlock] = ModelField(default_factory=list)
     """Blocks appended to the (last) input message, e.g. from typed session data."""
 
 
@@ -66,12 +66,30 @@ class PreparedTurn:
     input_messages: list[Message]
     agent_id: str | None
     remember: bool
+    to_summarize: list[Recalled] = field(default_factory=list)
+    """Messages over the context limit that the agent wants summarised (oldest first)."""
+
+
+class Recalled(NamedTuple):
+    """A history message with the version that recorded it (summaries cover versions)."""
+
+    version: int
+    message: Message
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral token estimate: about four characters a token."""
+    return (len(text) + 3) // 4
+
+
+def _message_tokens(message: Message) -> int:
+    return 4 + estimate_tokens(message.model_dump_json(include={"content"}))
 
 
 def prepare_turn(
     session: SessionState,
     agent: AgentState | None,
-    history: Sequence[Message],
+    history: Sequence[Recalled],
     turn: TurnInput,
     *,
     renderer: TemplateRenderer,
@@ -91,7 +109,16 @@ def prepare_turn(
         check_json(message.model_dump(mode="json", exclude_none=True), f"messages[{index}]")
     check_json(turn.variables, "variables")
     recalled = list(history) if turn.recall else []
-    if not recalled and not inputs:
+    summaries = [
+        s
+        for s in session.summaries
+        if any(s.from_version <= r.version <= s.to_version for r in recalled)
+    ]
+    covered = [
+        r for r in recalled if any(s.from_version <= r.version <= s.to_version for s in summaries)
+    ]
+    recalled = [r for r in recalled if r not in covered]
+    if not recalled and not inputs and not summaries:
         raise InvalidInputError("message", "a turn needs a message when there is no history")
 
     variables = {
@@ -106,13 +133,25 @@ def prepare_turn(
     instructions = _rendered(
         agent.instructions if agent else "", "instructions", session, renderer, variables
     )
-    system = "\n\n".join(part for part in (instructions, situation) if part) or None
+    summary = "\n\n".join(s.text for s in summaries)
+    summary_part = f"Summary of the earlier conversation:\n{summary}" if summary else ""
+    system = "\n\n".join(p for p in (instructions, situation, summary_part) if p) or None
+
+    limit = agent.context_limit if agent else None
+    excluded: list[Recalled] = []
+    if limit is not None:
+        budget = limit - estimate_tokens(system or "") - sum(_message_tokens(m) for m in inputs)
+        used = sum(_message_tokens(r.message) for r in recalled)
+        while recalled and used > budget:
+            dropped = recalled.pop(0)
+            excluded.append(dropped)
+            used -= _message_tokens(dropped.message)
 
     settings = turn.settings.over(agent.settings) if agent else turn.settings
     model = settings.model or (agent.model if agent else None) or default_model
     tools = {tool.name: tool for tool in (agent.tools if agent else [])}
     tools.update({tool.name: tool for tool in turn.tools})
-    messages = [*recalled, *inputs]
+    messages = [*(r.message for r in recalled), *inputs]
     request = ChatRequest(
         model=model,
         system=system,
@@ -128,6 +167,9 @@ def prepare_turn(
         instructions=instructions or None,
         system=system,
         tools=list(tools),
+        excluded_message_ids=[r.message.id or "" for r in excluded],
+        summarized_message_ids=[r.message.id or "" for r in covered],
+        summary_ids=[s.summary_id for s in summaries],
     )
     return PreparedTurn(
         provider=turn.provider
@@ -137,6 +179,7 @@ def prepare_turn(
         input_messages=inputs,
         agent_id=str(agent.id) if agent else None,
         remember=turn.remember,
+        to_summarize=excluded if agent and agent.context_policy == "summarize" else [],
     )
 
 
@@ -261,6 +304,34 @@ class TurnCommands:
                 input_messages=prepared.input_messages,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
+            )
+
+        return self._change(ctx, session_id, decide, expected_version=None)
+
+    def record_summary(
+        self,
+        ctx: CommandContext,
+        session_id: UUID,
+        *,
+        text: str,
+        covered: Sequence[Recalled],
+        completion_id: str | None = None,
+    ) -> CommandResult:
+        """`Summarized`: `text` stands in for the `covered` messages in later prompts."""
+        if not covered:
+            raise InvalidInputError("messages", "a summary needs messages to stand in for")
+        check_text(text, "text")
+        versions = [item.version for item in covered]
+
+        def decide(session: Session) -> None:
+            session.summarize(
+                ctx,
+                summary_id=uuid4().hex,
+                text=text,
+                message_ids=[item.message.id or "" for item in covered],
+                from_version=min(versions),
+                to_version=max(versions),
+                completion_id=completion_id,
             )
 
         return self._change(ctx, session_id, decide, expected_version=None)

@@ -16,8 +16,8 @@ from domain.agent import AgentState
 from domain.errors import InvalidInputError, ProviderError, ProviderStreamError, TemplateError
 from domain.llm import ChatRequest, ChatSettings, PartDelta, ToolDefinition, fold_deltas
 from domain.message import Message
-from domain.session import SessionState
-from domain.turns import TurnInput, prepare_turn
+from domain.session import SessionState, SummaryRef
+from domain.turns import Recalled, TurnInput, estimate_tokens, prepare_turn
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def prepare(session: SessionState, turn: TurnInput, agent: AgentState | None = N
     return prepare_turn(
         session,
         agent,
-        list(history),
+        [Recalled(version, m) for version, m in enumerate(history, start=2)],
         turn,
         renderer=SandboxedRenderer(),
         default_provider="offline",
@@ -221,3 +221,42 @@ def test_a_replay_model_answers_with_the_recorded_replies_in_order() -> None:
     assert [(r.candidates, r.usage) for r in replies] == [(r.candidates, r.usage) for r in recorded]
     with pytest.raises(ProviderError):
         anyio.run(model.complete, request("three"))
+
+
+def test_a_summary_stands_in_for_the_messages_it_covers() -> None:
+    history = [Message.user(f"m{i}", id=f"m{i}") for i in range(4)]  # versions 2..5
+    session = session_state(
+        situation="Help.",
+        summaries=[SummaryRef(summary_id="s1", text="They met.", from_version=2, to_version=3)],
+    )
+
+    prepared = prepare(session, TurnInput(messages=[Message.user("next", id="n")]), None, history)
+
+    assert [m.id for m in prepared.request.messages] == ["m2", "m3", "n"]
+    assert prepared.request.system == "Help.\n\nSummary of the earlier conversation:\nThey met."
+    assert prepared.manifest.summarized_message_ids == ["m0", "m1"]
+    assert prepared.manifest.summary_ids == ["s1"]
+
+
+def test_over_the_context_limit_the_oldest_messages_are_left_out() -> None:
+    history = [Message.user("x" * 400, id=f"m{i}") for i in range(5)]  # ~104 tokens each
+    agent = agent_state(context_limit=300, provider="offline")
+
+    prepared = prepare(
+        session_state(), TurnInput(messages=[Message.user("q", id="q")]), agent, history
+    )
+
+    kept = [m.id for m in prepared.request.messages]
+    assert kept == ["m3", "m4", "q"]
+    assert prepared.manifest.excluded_message_ids == ["m0", "m1", "m2"]
+    assert prepared.to_summarize == []
+    assert sum(estimate_tokens(m.text) for m in prepared.request.messages) <= 300
+
+
+def test_the_summarize_policy_asks_for_the_excluded_messages_to_be_summarised() -> None:
+    history = [Message.user("x" * 400, id=f"m{i}") for i in range(5)]
+    agent = agent_state(context_limit=300, context_policy="summarize")
+
+    prepared = prepare(session_state(), TurnInput(messages=[Message.user("q")]), agent, history)
+
+    assert [r.message.id for r in prepared.to_summarize] == ["m0", "m1", "m2"]
