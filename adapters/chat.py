@@ -12,8 +12,10 @@ streamed. Each provider call is traced (child spans of an `invoke_agent` span).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,7 +43,7 @@ from adapters.tools import ToolBox, summary_of
 from domain.agent import AgentState
 from domain.content import TextBlock, ThinkingBlock, ToolCallBlock
 from domain.context import CommandContext
-from domain.errors import InvalidInputError, ProviderError
+from domain.errors import AgentNotFoundError, InvalidInputError, ProviderError
 from domain.llm import ChatReply, ChatSettings, PartDelta, PartStarted, fold_deltas
 from domain.message import Message
 from domain.ports import ChatModel, TemplateRenderer
@@ -51,6 +53,8 @@ from projections.history import HistoryQuery
 
 if TYPE_CHECKING:
     from adapters.ledger import Ledger
+
+log = logging.getLogger(__name__)
 
 SUMMARY_PROMPT = (
     "Summarise the conversation below for someone who must continue it: keep names, facts,"
@@ -121,6 +125,7 @@ class ChatService:
         self.tracer = trace.get_tracer("chatledger.turns", tracer_provider=tracer_provider)
         self.max_tool_rounds = max_tool_rounds
         self._running: set[asyncio.Task[TurnResult]] = set()
+        self._inflight: dict[tuple[str, str, str | None], asyncio.Task[TurnResult]] = {}
 
     async def start(
         self,
@@ -134,6 +139,11 @@ class ChatService:
         """Check the turn and start it; refusals (404, 410, 422 …) raise here, before streaming."""
         digest = request_hash(turn, suggestions=suggestions)
         handle = TurnHandle(execution_id=uuid4().hex)
+        inflight = (ctx.tenant_id, str(session_id), idempotency_key)
+        if idempotency_key is not None and inflight in self._inflight:
+            # The same key is being answered right now: wait, then answer from the record.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._inflight[inflight])
         stored = await anyio.to_thread.run_sync(
             self._stored_result, ctx, session_id, idempotency_key, digest
         )
@@ -159,6 +169,9 @@ class ChatService:
         )
         self._running.add(task)
         task.add_done_callback(self._finished)
+        if idempotency_key is not None:
+            self._inflight[inflight] = task
+            task.add_done_callback(lambda _: self._inflight.pop(inflight, None))
         handle.task = task
         return handle
 
@@ -187,8 +200,8 @@ class ChatService:
         if session.agent_id:
             try:
                 agent = self.ledger.get_agent(ctx.tenant_id, session.agent_id)
-            except InvalidInputError:
-                agent = None
+            except AgentNotFoundError:
+                agent = None  # an agent managed elsewhere: the session only names it
         history = (
             self.ledger.history.list_messages(
                 HistoryQuery(
@@ -221,6 +234,31 @@ class ChatService:
         return session, prepared
 
     async def _run(
+        self,
+        handle: TurnHandle,
+        ctx: CommandContext,
+        session: SessionState,
+        prepared: PreparedTurn,
+        model: ChatModel,
+        idempotency_key: str | None,
+        digest: str,
+        suggestions: bool,
+    ) -> TurnResult:
+        """The turn, ending its event stream with `error` whatever goes wrong."""
+        try:
+            return await self._turn(
+                handle, ctx, session, prepared, model, idempotency_key, digest, suggestions
+            )
+        except ProviderError:
+            raise  # recorded as CompletionFailed, and reported, by `_call`
+        except Exception as error:  # the task's edge: the stream must end, the error surface
+            log.exception("turn %s failed", handle.execution_id)
+            handle.queue.put_nowait(
+                ErrorEvent(message=f"the turn failed: {type(error).__name__}", type="internal")
+            )
+            raise
+
+    async def _turn(
         self,
         handle: TurnHandle,
         ctx: CommandContext,
@@ -275,7 +313,13 @@ class ChatService:
                 )
             suggested = None
             if suggestions:
-                suggested = await self._suggest(ctx, session, prepared, model, reply, completion_id)
+                try:
+                    suggested = await self._suggest(
+                        ctx, session, prepared, model, reply, completion_id
+                    )
+                except ProviderError as error:
+                    # The answer stands; only the follow-ups are missing.
+                    log.warning("suggestions for %s failed: %s", completion_id, error.detail)
             result = TurnResult(
                 execution_id=handle.execution_id,
                 session_id=str(session.id),
@@ -562,7 +606,8 @@ class ChatService:
             return None
         if row.request_hash != digest:
             raise InvalidInputError(
-                "Idempotency-Key", "was already used for a different request in this session"
+                "header.Idempotency-Key",
+                "was already used for a different request in this session",
             )
         events = self.ledger.engine.list_events(
             ctx.tenant_id, session.id, after=row.version - 1, until=row.version + 1

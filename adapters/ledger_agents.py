@@ -50,7 +50,11 @@ class AgentsAPI(LedgerCore):
         self._ensure_visible(result.position)
         return result.agent
 
-    def delete_agent(self, ctx: CommandContext, agent_id: str | UUID) -> AgentState:
-        result = self.engine.delete_agent(ctx, agent_uuid(agent_id))
+    def delete_agent(
+        self, ctx: CommandContext, agent_id: str | UUID, *, expected_version: int | None = None
+    ) -> AgentState:
+        result = self.engine.delete_agent(
+            ctx, agent_uuid(agent_id), expected_version=expected_version
+        )
         self._ensure_visible(result.position)
         return result.agent

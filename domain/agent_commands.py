@@ -54,14 +54,22 @@ class AgentCommands(_Base):
         check_json(changes.model_dump(mode="json"), "agent")
         agent = self._load_agent(ctx.tenant_id, agent_id)
         if expected_version is not None and agent.version != expected_version:
-            raise VersionConflictError(agent_id, expected=expected_version, actual=agent.version)
+            raise VersionConflictError(
+                agent_id, expected=expected_version, actual=agent.version, kind="agent"
+            )
         agent.update(ctx, changes)
         return self._record_agent(agent, expected_version=expected_version)
 
-    def delete_agent(self, ctx: CommandContext, agent_id: UUID) -> AgentResult:
+    def delete_agent(
+        self, ctx: CommandContext, agent_id: UUID, *, expected_version: int | None = None
+    ) -> AgentResult:
         agent = self._load_agent(ctx.tenant_id, agent_id)
+        if expected_version is not None and agent.version != expected_version:
+            raise VersionConflictError(
+                agent_id, expected=expected_version, actual=agent.version, kind="agent"
+            )
         agent.delete(ctx)
-        return self._record_agent(agent)
+        return self._record_agent(agent, expected_version=expected_version)
 
     def get_agent(self, tenant_id: str, agent_id: UUID) -> AgentState:
         """The agent now; a deleted one is `AgentDeletedError`."""
@@ -86,6 +94,6 @@ class AgentCommands(_Base):
             recordings: list[Recording[UUID]] = self.save(agent)
         except IntegrityError:
             raise VersionConflictError(
-                agent.id, expected=expected_version or agent.version - 1, actual=None
+                agent.id, expected=expected_version or agent.version - 1, actual=None, kind="agent"
             ) from None
         return AgentResult(agent.state(), recordings[-1].notification.id)

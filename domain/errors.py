@@ -75,9 +75,11 @@ class AgentDeletedError(EngineError):
 class VersionConflictError(EngineError):
     title = "Version conflict"
 
-    def __init__(self, session_id: UUID | str, *, expected: int, actual: int | None) -> None:
+    def __init__(
+        self, session_id: UUID | str, *, expected: int, actual: int | None, kind: str = "session"
+    ) -> None:
         found = "a concurrent write" if actual is None else f"version {actual}"
-        super().__init__(f"session {session_id}: expected version {expected}, found {found}")
+        super().__init__(f"{kind} {session_id}: expected version {expected}, found {found}")
         self.session_id = str(session_id)
         self.expected = expected
         self.actual = actual

@@ -8,16 +8,27 @@ module level and reads no environment; entry points build the `Ledger` and
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from adapters.http import routes_health, routes_history, routes_messages, routes_sessions
+from adapters.http import (
+    routes_agents,
+    routes_chat,
+    routes_health,
+    routes_history,
+    routes_messages,
+    routes_sessions,
+)
 from adapters.http.context import CorrelationMiddleware
-from adapters.http.errors import problem_openapi, register_error_handlers
+from adapters.http.errors import register_error_handlers
 from adapters.http.limits import BodyLimitMiddleware
+from adapters.http.openapi import problem_openapi
+from adapters.http.sse import add_event_schemas
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 
@@ -31,15 +42,31 @@ def _package_version() -> str:
 
 def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     """The HTTP API over `ledger`, configured by `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Provider connections belong to the server's event loop: close them with it.
+        await ledger.chat_service.models.aclose()
+
     app = FastAPI(
         title="chatledger",
         version=_package_version(),
         description="Chat sessions stored as append-only events. Errors are "
         "`application/problem+json` (RFC 9457).",
+        lifespan=lifespan,
     )
     app.state.ledger = ledger
     app.state.settings = settings
-    routers = [m.router for m in (routes_sessions, routes_messages, routes_history, routes_health)]
+    modules = (
+        routes_sessions,
+        routes_messages,
+        routes_chat,
+        routes_history,
+        routes_agents,
+        routes_health,
+    )
+    routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router)
     register_error_handlers(app, [route for router in routers for route in router.routes])
@@ -49,14 +76,13 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_openapi(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
             )
+            app.openapi_schema = add_event_schemas(problem_openapi(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -2,8 +2,8 @@
 
 This module owns the one table from engine error class to status code, the
 handlers FastAPI calls for engine errors, request validation errors, routing
-errors (404/405) and unexpected exceptions, and the OpenAPI declaration of
-those responses. Problem bodies never echo client input raw: text is escaped
+errors (404/405) and unexpected exceptions (their OpenAPI declaration is in
+`openapi.py`). Problem bodies never echo client input raw: text is escaped
 so that NUL characters and lone surrogates cannot reach a response.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
@@ -24,7 +25,10 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ExceptionHandler, Scope
 
 from adapters.http.schemas import Problem
+from adapters.llm.errors import UnsupportedContentError
 from domain.errors import (
+    AgentDeletedError,
+    AgentNotFoundError,
     EngineError,
     InvalidInputError,
     LimitExceededError,
@@ -45,17 +49,23 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 STATUS_BY_ERROR: dict[type[EngineError], int] = {
     SessionNotFoundError: 404,
     SessionDeletedError: 410,
+    AgentNotFoundError: 404,
+    AgentDeletedError: 410,
     VersionConflictError: 409,
     InvalidInputError: 422,
     LimitExceededError: 413,
     TemplateError: 422,
     ProviderNotConfiguredError: 422,
+    UnsupportedContentError: 422,
     ProviderRateLimitError: 429,
     ProviderTimeoutError: 504,
     ProviderError: 502,
     EngineError: 400,
 }
-"""The one table from error class to status; subclasses take their nearest ancestor's."""
+"""The one table from error class to status; subclasses take their nearest ancestor's.
+
+`UnsupportedContentError` is a `ProviderError`, but nothing was sent: the request holds
+content the provider's API cannot take, so it is the client's to fix (422, not 502)."""
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _SCALAR_TYPE_LABELS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
@@ -151,6 +161,14 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+def retry_after(error: EngineError) -> dict[str, str] | None:
+    """A `Retry-After` header for a provider's rate limit that said how long to wait."""
+    wait = getattr(error, "retry_after", None)
+    if not isinstance(error, ProviderRateLimitError) or wait is None:
+        return None
+    return {"Retry-After": str(max(0, math.ceil(wait)))}
+
+
 async def engine_error_handler(_: Request, error: Exception) -> Response:
     assert isinstance(error, EngineError)
     return problem_response(
@@ -158,6 +176,7 @@ async def engine_error_handler(_: Request, error: Exception) -> Response:
         error.detail,
         title=type(error).title,
         field=getattr(error, "field", None),
+        headers=retry_after(error),
     )
 
 
@@ -258,47 +277,3 @@ def register_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler(routes))
     app.add_exception_handler(Exception, unexpected_error_handler)
-
-
-_DESCRIPTIONS = {
-    404: "No such session in this tenant (or a malformed id)",
-    409: "`If-Match` names a version that is no longer current",
-    410: "The session was deleted",
-    413: "The body or a message is over the size limit",
-    415: "The body is not JSON",
-    422: "Invalid input; `field` names it",
-}
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error statuses (media type fixed in `problem_openapi`)."""
-    return {
-        status: {"model": Problem, "description": _DESCRIPTIONS.get(status, "Error")}
-        for status in statuses
-    }
-
-
-def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Declare error responses as `application/problem+json`, not `application/json`.
-
-    FastAPI's default 422 (`HTTPValidationError`) is not what `validation_error_handler`
-    answers, so it becomes a `Problem` too.
-    """
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                body_schema = content.get("application/json", {}).get("schema", {})
-                ref = str(body_schema.get("$ref", ""))
-                if ref.endswith("/HTTPValidationError"):
-                    body_schema["$ref"] = ref.replace("HTTPValidationError", "Problem")
-                    response["description"] = _DESCRIPTIONS[422]
-                    ref = body_schema["$ref"]
-                if status[:1] in "45" and ref.endswith("/Problem"):
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    if "HTTPValidationError" in components:
-        components.pop("HTTPValidationError")
-        components.pop("ValidationError", None)
-        components.setdefault("Problem", Problem.model_json_schema())
-    return schema

@@ -1,10 +1,11 @@
-"""Request parameters that need more than a type: If-Match and ETag, filters, cursors.
+"""Request parameters that need more than a type: If-Match and ETag, idempotency keys,
+filters, cursors.
 
-This module turns `If-Match` into an expected version, `metadata_filter` into
-a checked JSON object, and refuses query text and cursors the views could not
-use (NUL characters, cursors this server did not issue) as 422 naming the
-parameter, before they reach SQL. Fields are named as pydantic names them
-(`query.cursor`, `header.If-Match`).
+This module turns `If-Match` into an expected version, checks `Idempotency-Key`,
+turns `metadata_filter` into a checked JSON object, and refuses query text and
+cursors the views could not use (NUL characters, cursors this server did not
+issue) as 422 naming the parameter, before they reach SQL. Fields are named as
+pydantic names them (`query.cursor`, `header.If-Match`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,30 @@ async def expected_version(
 
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
 
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+async def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Up to 255 printable ASCII characters. A request repeated with the "
+            "same key answers the recorded result (`replayed: true`) without calling the "
+            "model again; the same key with a different body is refused (422).",
+        ),
+    ] = None,
+) -> str | None:
+    """The request's idempotency key, refused when it could not be stored and echoed safely."""
+    if key is not None and _IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise InvalidInputError(
+            "header.Idempotency-Key", "must be 1 to 255 printable ASCII characters"
+        )
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+
 
 def metadata_filter(text: str | None) -> dict[str, Any] | None:
     """The JSON object of a `metadata_filter` query parameter."""
@@ -74,6 +99,11 @@ def session_cursor(cursor: str | None) -> str | None:
     if cursor is not None:
         _position(cursor, updated_at=str, id=str)
     return cursor
+
+
+def agent_cursor(cursor: str | None) -> str | None:
+    """An agent-list cursor, checked to be one this server issued."""
+    return session_cursor(cursor)  # both lists page by (updated_at, id)
 
 
 def version_cursor(cursor: str | None) -> str | None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from adapters.http.context import ContextDep, LedgerDep
-from adapters.http.errors import problem_responses
+from adapters.http.openapi import problem_responses
 from adapters.http.params import version_cursor
 from adapters.http.schemas import EventOut, PageOut, StateOut, page_of
 from domain.errors import InvalidInputError

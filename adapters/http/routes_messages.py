@@ -13,8 +13,8 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import Discriminator, Tag
 
 from adapters.http.context import ContextDep, LedgerDep
-from adapters.http.errors import problem_responses
 from adapters.http.limits import json_input_guard
+from adapters.http.openapi import problem_responses
 from adapters.http.params import MAX_OFFSET, ExpectedVersionDep, etag, version_cursor
 from adapters.http.schemas import (
     AppendedOut,

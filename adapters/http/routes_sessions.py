@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from adapters.http.context import ContextDep, LedgerDep
-from adapters.http.errors import problem_responses
 from adapters.http.limits import json_input_guard
+from adapters.http.openapi import problem_responses
 from adapters.http.params import (
     MAX_OFFSET,
     ExpectedVersionDep,

@@ -77,8 +77,11 @@ class ModelRegistry:
         self.get(provider)
 
     async def aclose(self) -> None:
+        """Close the provider connections (a later call opens new ones)."""
         if self._client is not None:
-            await self._client.aclose()
+            client, self._client = self._client, None
+            self._models = {n: m for n, m in self._models.items() if n in ("offline",)}
+            await client.aclose()
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -8,7 +8,7 @@ lone surrogate. Unexpected exceptions are raised into the test by the transport.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from adapters.http.app import create_app
 from adapters.http.schemas import Problem
 from adapters.ledger import Ledger
 from adapters.settings import Settings
+from tests.support.fake_provider import FakeProvider
 
 
 def _clean_text_everywhere(value: Any) -> bool:
@@ -52,6 +53,27 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def make_fake_settings(database_url: str, fake_provider: FakeProvider) -> Callable[..., Settings]:
+    """Settings on this test's database with OpenAI, Anthropic and Gemini all served by the
+    fake provider; `default_provider` (and any other setting) as given."""
+
+    def make(default_provider: str = "offline", **overrides: Any) -> Settings:
+        return Settings(
+            database_url=database_url,
+            default_provider=default_provider,
+            openai_base_url=fake_provider.openai_url,
+            openai_api_key="test",
+            anthropic_base_url=fake_provider.url,
+            anthropic_api_key="test",
+            gemini_base_url=fake_provider.url,
+            gemini_api_key="test",
+            **overrides,
+        )
+
+    return make
+
+
+@pytest.fixture
 def ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger the app serves, for setting up what the API cannot (other tenants)."""
     ledger = open_ledger(settings)
@@ -71,6 +93,7 @@ async def client(ledger: Ledger, settings: Settings) -> AsyncIterator[httpx.Asyn
         event_hooks={"response": [_check_response]},
     ) as client:
         yield client
+    await ledger.chat_service.models.aclose()  # provider connections opened on this loop
 
 
 @pytest.fixture

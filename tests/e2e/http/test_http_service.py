@@ -18,6 +18,10 @@ ROUTES = {
     "/v1/sessions/{session_id}/messages": {"get", "post", "delete"},
     "/v1/sessions/{session_id}/events": {"get"},
     "/v1/sessions/{session_id}/state": {"get"},
+    "/v1/sessions/{session_id}/chat": {"post"},
+    "/v1/sessions/{session_id}/suggestions": {"get"},
+    "/v1/agents": {"get", "post"},
+    "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
@@ -85,3 +89,23 @@ async def test_openapi_documents_every_route_with_its_problems(client: httpx.Asy
     assert listed["content"]["application/json"]["schema"]["$ref"].endswith(
         "PageOut_SessionSummaryOut_"
     )
+
+
+async def test_openapi_documents_the_chat_route_as_json_or_an_event_stream(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    operation = schema["paths"]["/v1/sessions/{session_id}/chat"]["post"]
+    content = operation["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/TurnResult"}
+    stream = content["text/event-stream"]["schema"]
+    names = ["execution", "thinking", "tool_start", "tool_end", "content", "done", "error"]
+    assert sorted(stream["discriminator"]["mapping"]) == sorted(names)
+    for name in names:
+        assert f"`{name}`" in stream["description"]
+        ref = stream["discriminator"]["mapping"][name].rsplit("/", 1)[-1]
+        assert schema["components"]["schemas"][ref]["properties"]["event"]["const"] == name
+    assert {"429", "502", "504"} <= set(operation["responses"])
+    params = {p["name"] for p in operation["parameters"]}
+    assert "Idempotency-Key" in params

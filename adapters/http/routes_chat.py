@@ -1,0 +1,99 @@
+"""Routes that talk to models: one chat turn (JSON or SSE), and the latest suggestions.
+
+A turn is checked and started by `ChatService.start` before any byte is
+answered, so every refusal (unknown or deleted session or agent, invalid
+input, template errors, an unconfigured provider, a reused idempotency key) is
+an ordinary problem+json response. Then the turn answers as one JSON
+`TurnResult`, or streams its events (`sse.py`). The turn runs in its own task:
+a client that goes away mid-stream does not stop it from being recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Response
+from fastapi.responses import StreamingResponse
+
+from adapters.chat_events import TurnResult
+from adapters.http.context import ContextDep, LedgerDep
+from adapters.http.limits import json_input_guard
+from adapters.http.openapi import problem_responses
+from adapters.http.params import IdempotencyKeyDep, etag
+from adapters.http.schemas_chat import SETTINGS_RULE, ChatIn, SuggestionsOut
+from adapters.http.sse import (
+    SSE_HEADERS,
+    SSE_MEDIA_TYPE,
+    STREAM_DESCRIPTION,
+    event_stream_content,
+    turn_frames,
+)
+
+router = APIRouter(
+    prefix="/v1/sessions/{session_id}",
+    tags=["chat"],
+    dependencies=[Depends(json_input_guard)],
+)
+
+_CHAT_PROBLEMS = {
+    404: "No such session in this tenant, or its agent does not exist",
+    410: "The session, or its agent, was deleted",
+    422: "Invalid input (`field` names it), a template that fails to render, a provider that "
+    "is not configured or cannot take the content, or an `Idempotency-Key` reused for a "
+    "different request",
+}
+
+
+def wants_stream(stream: bool | None, accept: str | None) -> bool:
+    """`stream` when the body says; otherwise whether `Accept` names `text/event-stream`."""
+    if stream is not None:
+        return stream
+    return SSE_MEDIA_TYPE in (accept or "").lower()
+
+
+@router.post(
+    "/chat",
+    response_model=TurnResult,
+    responses={
+        200: {
+            "description": "The turn's result (JSON), or its events (SSE)",
+            "content": event_stream_content(),
+        },
+        **problem_responses(404, 410, 413, 415, 422, 429, 502, 504, descriptions=_CHAT_PROBLEMS),
+    },
+    summary="Chat: run one turn",
+    description="Send new input (a `message`, and/or `messages` such as tool results), call "
+    "the session's model with the history, and record the user message, the completion "
+    "(`Session.CompletionRecorded`, or `Session.CompletionFailed`) and the reply.\n\n"
+    f"{SETTINGS_RULE}\n\n{STREAM_DESCRIPTION}",
+)
+async def chat(
+    ledger: LedgerDep,
+    ctx: ContextDep,
+    response: Response,
+    session_id: str,
+    body: ChatIn,
+    key: IdempotencyKeyDep,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    handle = await ledger.chat_service.start(
+        ctx, session_id, body.to_turn(), idempotency_key=key, suggestions=body.suggestions
+    )
+    if wants_stream(body.stream, accept):
+        return StreamingResponse(
+            turn_frames(handle), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS
+        )
+    result = await handle.result()
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+@router.get(
+    "/suggestions",
+    response_model=SuggestionsOut,
+    responses=problem_responses(404, 410, 422),
+    summary="Get the latest follow-up suggestions",
+)
+def get_suggestions(ledger: LedgerDep, ctx: ContextDep, session_id: str) -> SuggestionsOut:
+    """The suggestions recorded by the latest turn that asked for them (`suggestions: true`)."""
+    return SuggestionsOut(data=ledger.get_suggestions(ctx.tenant_id, session_id))
