@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -370,8 +370,7 @@ class LedgerCore:
         for source_id, version in windows:
             source = self.get_state(tenant_id, source_id, version=version).messages
             inherited += [
-                replace(
-                    entry,
+                entry.replace(
                     session_id=str(session_id),
                     version=1,
                     origin_session_id=entry.origin_session_id or entry.session_id,
@@ -381,4 +380,4 @@ class LedgerCore:
             ]
         if isinstance(event, Session.Merged) and event.policy == "interleave":
             inherited.sort(key=lambda e: e.created_at)
-        return [replace(entry, seq=n) for n, entry in enumerate(inherited, start=1)]
+        return [entry.replace(seq=n) for n, entry in enumerate(inherited, start=1)]

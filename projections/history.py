@@ -25,20 +25,87 @@ from projections.base import Cursor, Projection
 from projections.paging import Page
 
 
-@dataclass(frozen=True)
 class HistoryEntry:
-    """One message as recorded: the message, its version and time, who appended it."""
+    """One message as recorded: the message, its version and time, who appended it.
 
-    session_id: str
-    version: int
-    message: Message
-    created_at: datetime
-    actor: str
-    seq: int = 0
-    """Order within the event that brought it (inherited messages: 1, 2, …)."""
-    origin_session_id: str | None = None
-    """Where an inherited message was first recorded (None: in this session)."""
-    origin_version: int | None = None
+    Views may hand the message over as its JSON text; it is parsed on first use, so
+    reading a long history costs little more than the query itself.
+    """
+
+    __slots__ = (
+        "_message",
+        "_raw",
+        "actor",
+        "created_at",
+        "origin_session_id",
+        "origin_version",
+        "seq",
+        "session_id",
+        "version",
+    )
+
+    def __init__(
+        self,
+        session_id: str,
+        version: int,
+        message: Message | None = None,
+        created_at: datetime | None = None,
+        actor: str = "",
+        seq: int = 0,
+        origin_session_id: str | None = None,
+        origin_version: int | None = None,
+        *,
+        raw: str | bytes | None = None,
+    ) -> None:
+        if message is None and raw is None:
+            raise ValueError("a history entry needs its message or the message's JSON")
+        self.session_id = session_id
+        self.version = version
+        self.created_at = created_at
+        self.actor = actor
+        self.seq = seq
+        """Order within the event that brought it (inherited messages: 1, 2, …)."""
+        self.origin_session_id = origin_session_id
+        """Where an inherited message was first recorded (None: in this session)."""
+        self.origin_version = origin_version
+        self._message = message
+        self._raw = raw
+
+    @property
+    def message(self) -> Message:
+        if self._message is None:
+            assert self._raw is not None
+            self._message = Message.model_validate_json(self._raw)
+        return self._message
+
+    def replace(self, **changes: Any) -> HistoryEntry:
+        """A copy with some fields changed."""
+        fields = {name: getattr(self, name) for name in self._fields()} | changes
+        return HistoryEntry(**fields)
+
+    @staticmethod
+    def _fields() -> tuple[str, ...]:
+        return (
+            "session_id",
+            "version",
+            "message",
+            "created_at",
+            "actor",
+            "seq",
+            "origin_session_id",
+            "origin_version",
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HistoryEntry):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields())
+
+    def __hash__(self) -> int:
+        return hash((self.session_id, self.version, self.seq))
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry({self.session_id!r}, version={self.version}, seq={self.seq})"
 
 
 @dataclass(frozen=True)

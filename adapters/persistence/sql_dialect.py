@@ -37,6 +37,10 @@ class Dialect:
         """Translate `?j` (a JSON parameter) and `?` (any other) to this dialect."""
         return text.replace("?j", self.json_param).replace("?", self.param)
 
+    def json_text(self, column: str) -> str:
+        """`column` (a JSON column) selected as JSON text."""
+        return f"{column}::text" if self.name == "postgres" else column
+
     def json_in(self, value: Any) -> str:
         return orjson.dumps(value).decode()
 

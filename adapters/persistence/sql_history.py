@@ -6,7 +6,6 @@ from typing import Any
 
 from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from domain.errors import InvalidInputError
-from domain.message import Message
 from domain.session import Session
 from projections.base import Cursor
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
@@ -102,7 +101,8 @@ class SqlHistoryView(HistoryView):
             params += [position["version"], seq]
         direction = "DESC" if descending else "ASC"
         sql = (
-            f"SELECT session_id, version, seq, message, actor, created_at, origin_session_id,"
+            f"SELECT session_id, version, seq, {d.json_text('message')} AS message, actor,"
+            " created_at, origin_session_id,"
             f" origin_version FROM {self.t} WHERE {' AND '.join(where)}"
             f" ORDER BY version {direction}, seq {direction}"
         )
@@ -124,7 +124,7 @@ class SqlHistoryView(HistoryView):
             HistoryEntry(
                 session_id=row["session_id"],
                 version=row["version"],
-                message=Message.model_validate(d.json_out(row["message"])),
+                raw=row["message"],
                 created_at=d.time_out(row["created_at"]),
                 actor=row["actor"],
                 seq=row["seq"],
