@@ -63,8 +63,16 @@ def _event_hash(previous: str, session_id: str, version: int, topic: str, state:
 def export_bundle(
     ledger: LedgerCore, tenant_id: str, session_id: UUID, *, with_sources: bool = False
 ) -> Iterator[bytes]:
-    """The bundle of one session (and its sources), line by line, each ending in a newline."""
+    """The bundle of one session (and its sources), line by line, each ending in a newline.
+
+    The session and its sources are checked now (an unknown or foreign one raises here);
+    the lines are read as they are consumed.
+    """
     order = _dependency_order(ledger, tenant_id, session_id, with_sources)
+    return _lines(ledger, session_id, order)
+
+
+def _lines(ledger: LedgerCore, session_id: UUID, order: list[UUID]) -> Iterator[bytes]:
     header = _line(
         {
             "format": FORMAT,

@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+import anyio
+
 from adapters.chat_events import TurnResult
 from adapters.ledger_core import LedgerCore
 from adapters.llm.wire import build_invocation, parse_response
@@ -199,29 +201,58 @@ class ChatAPI(LedgerCore):
         up_to_version: int | None = None,
         text: str | None = None,
     ) -> SessionState:
+        """`asummarize`, from synchronous code."""
+        summarizing = self.asummarize(ctx, session_id, up_to_version=up_to_version, text=text)
+        state: SessionState = self.loop_thread().run(summarizing)
+        return state
+
+    async def asummarize(
+        self,
+        ctx: CommandContext,
+        session_id: str | UUID,
+        *,
+        up_to_version: int | None = None,
+        text: str | None = None,
+    ) -> SessionState:
         """Let a summary stand in for the history up to `up_to_version` (default: all of it).
 
         With `text`, that is the summary; without, the session's model writes it. The
         originals stay in the history and the log; prompts send the summary instead.
         """
-        session = self.get_session(ctx.tenant_id, session_id)
-        summarised = {v for s in session.summaries for v in range(s.from_version, s.to_version + 1)}
-        entries = self.list_messages(ctx.tenant_id, session.id, limit=1000).data
-        covered = [
-            Recalled(e.version, e.message)
-            for e in entries
-            if (up_to_version is None or e.version <= up_to_version) and e.version not in summarised
-        ]
+        session, covered = await anyio.to_thread.run_sync(
+            self._unsummarized, ctx.tenant_id, session_id, up_to_version
+        )
         if text is not None:
-            self.record_summary(ctx, session.id, text=text, covered=covered)
+            await anyio.to_thread.run_sync(
+                lambda: self.record_summary(ctx, session.id, text=text, covered=covered)
+            )
         else:
             turn = TurnInput(messages=[Message.user("(summary)")])
-            _, prepared = self.chat_service._prepare(ctx, session.id, turn)
-            model = self.chat_service.models.get(prepared.provider)
-            self.loop_thread().run(
-                self.chat_service.summarize(ctx, session.id, covered, model=model, like=prepared)
+            _, prepared = await anyio.to_thread.run_sync(
+                self.chat_service._prepare, ctx, session.id, turn
             )
-        return self.get_session(ctx.tenant_id, session.id)
+            model = self.chat_service.models.get(prepared.provider)
+            await self.chat_service.summarize(ctx, session.id, covered, model=model, like=prepared)
+        return await anyio.to_thread.run_sync(self.get_session, ctx.tenant_id, session.id)
+
+    def _unsummarized(
+        self, tenant_id: str, session_id: str | UUID, up_to_version: int | None
+    ) -> tuple[SessionState, list[Recalled]]:
+        """The session, and its history messages no summary covers yet (up to a version)."""
+        session = self.get_session(tenant_id, session_id)
+        summarised = {v for s in session.summaries for v in range(s.from_version, s.to_version + 1)}
+        covered: list[Recalled] = []
+        cursor = None
+        while True:
+            page = self.list_messages(tenant_id, session.id, limit=1000, cursor=cursor)
+            covered += [
+                Recalled(e.version, e.message)
+                for e in page.data
+                if (up_to_version is None or e.version <= up_to_version)
+                and e.version not in summarised
+            ]
+            if (cursor := page.next_cursor) is None:
+                return session, covered
 
     def get_suggestions(self, tenant_id: str, session_id: str | UUID) -> list[str]:
         """The latest follow-up suggestions recorded for the session (empty if none)."""

@@ -19,7 +19,7 @@ from uuid import UUID
 from domain.context import CommandContext
 from domain.diff import SessionDiff, SessionView, diff_views
 from domain.engine import CommandResult, Engine, SessionUpdate
-from domain.errors import SessionNotFoundError
+from domain.errors import InvalidVersionError, SessionNotFoundError
 from domain.message import Message
 from domain.session import MergePolicy, PatchMode, Session, SessionState
 from projections.agent_list import AgentListView
@@ -293,8 +293,13 @@ class LedgerCore:
         self, tenant_id: str, session_id: str | UUID, from_version: int, to_version: int
     ) -> SessionDiff:
         """What changed between two versions: fields before and after, messages out and in."""
-        a = self.get_state(tenant_id, session_id, version=from_version)
-        b = self.get_state(tenant_id, session_id, version=to_version)
+        states = []
+        for field, version in (("from", from_version), ("to", to_version)):
+            try:
+                states.append(self.get_state(tenant_id, session_id, version=version))
+            except InvalidVersionError as error:
+                raise InvalidVersionError(field, error.detail.split(": ", 1)[-1]) from None
+        a, b = states
         return diff_views(
             str(a.session.id),
             from_version,

@@ -114,6 +114,8 @@ async def replay_session(
 ) -> ReplayReport:
     """Branch the session and re-run its history into the branch."""
     started = time.monotonic()
+    if options.mode == "counterfactual" and options.provider is not None:
+        ledger.chat_service.models.check(options.provider)  # before any branch exists
     events = await _run(lambda: ledger.engine.list_events(ctx.tenant_id, session_id))
     turns = [_turn_of(events, e) for e in events if _is_turn(e)]
     branch = await _run(

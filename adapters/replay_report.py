@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import anyio
 from pydantic import BaseModel
 
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
@@ -39,6 +40,24 @@ class BatchReport(BaseModel):
     original_output_tokens: int
     replayed_output_tokens: int
 
+    @classmethod
+    def of(
+        cls, reports: list[ReplayReport], *, metadata_filter: dict[str, Any], options: ReplayOptions
+    ) -> BatchReport:
+        """The batch of these reports, with its totals."""
+        turns = [t for r in reports for t in r.turns]
+        return cls(
+            metadata_filter=metadata_filter,
+            options=asdict(options),
+            reports=reports,
+            sessions=len(reports),
+            turns=len(turns),
+            identical_turns=sum(t.identical for t in turns),
+            identical_sessions=sum(r.identical for r in reports),
+            original_output_tokens=sum(t.original_tokens["output"] for t in turns),
+            replayed_output_tokens=sum(t.replayed_tokens["output"] for t in turns),
+        )
+
 
 async def replay_batch(
     ledger: Ledger,
@@ -52,11 +71,10 @@ async def replay_batch(
     sessions = []
     cursor = None
     while True:
-        page = ledger.list_sessions(
-            SessionQuery(
-                tenant_id=ctx.tenant_id, metadata_filter=metadata_filter, limit=500, cursor=cursor
-            )
+        query = SessionQuery(
+            tenant_id=ctx.tenant_id, metadata_filter=metadata_filter, limit=500, cursor=cursor
         )
+        page = await anyio.to_thread.run_sync(ledger.list_sessions, query)
         sessions += [s for s in page.data if "replay_of" not in s.metadata]
         if (cursor := page.next_cursor) is None:
             break
@@ -65,18 +83,7 @@ async def replay_batch(
         reports.append(await replay_session(ledger, ctx, UUID(summary.id), options))
         if on_progress is not None:
             on_progress(done, len(sessions))
-    turns = [t for r in reports for t in r.turns]
-    return BatchReport(
-        metadata_filter=metadata_filter,
-        options=asdict(options),
-        reports=reports,
-        sessions=len(reports),
-        turns=len(turns),
-        identical_turns=sum(t.identical for t in turns),
-        identical_sessions=sum(r.identical for r in reports),
-        original_output_tokens=sum(t.original_tokens["output"] for t in turns),
-        replayed_output_tokens=sum(t.replayed_tokens["output"] for t in turns),
-    )
+    return BatchReport.of(reports, metadata_filter=metadata_filter, options=options)
 
 
 STYLE = """

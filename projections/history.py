@@ -59,9 +59,11 @@ class HistoryEntry:
     ) -> None:
         if message is None and raw is None:
             raise ValueError("a history entry needs its message or the message's JSON")
+        if created_at is None:
+            raise ValueError("a history entry needs its time")
         self.session_id = session_id
         self.version = version
-        self.created_at = created_at
+        self.created_at: datetime = created_at
         self.actor = actor
         self.seq = seq
         """Order within the event that brought it (inherited messages: 1, 2, …)."""

@@ -18,10 +18,13 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.http import (
     routes_agents,
+    routes_branches,
+    routes_bundles,
     routes_chat,
     routes_health,
     routes_history,
     routes_messages,
+    routes_replay,
     routes_sessions,
 )
 from adapters.http.context import CorrelationMiddleware
@@ -63,6 +66,9 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_messages,
         routes_chat,
         routes_history,
+        routes_branches,
+        routes_bundles,
+        routes_replay,
         routes_agents,
         routes_health,
     )

@@ -46,6 +46,19 @@ log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
+
+class UnsupportedMediaTypeError(EngineError):
+    """A body under a media type the route does not take (a bundle sent as a form).
+
+    Routes that take JSON answer their 415 in `validation_error_handler`."""
+
+    title = "Unsupported media type"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.field = "body"
+
+
 STATUS_BY_ERROR: dict[type[EngineError], int] = {
     SessionNotFoundError: 404,
     SessionDeletedError: 410,
@@ -54,6 +67,7 @@ STATUS_BY_ERROR: dict[type[EngineError], int] = {
     VersionConflictError: 409,
     InvalidInputError: 422,
     LimitExceededError: 413,
+    UnsupportedMediaTypeError: 415,
     TemplateError: 422,
     ProviderNotConfiguredError: 422,
     UnsupportedContentError: 422,

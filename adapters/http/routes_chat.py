@@ -1,4 +1,5 @@
-"""Routes that talk to models: one chat turn (JSON or SSE), and the latest suggestions.
+"""Routes that talk to models: one chat turn (JSON or SSE), the latest suggestions, and
+summaries that stand in for older messages.
 
 A turn is checked and started by `ChatService.start` before any byte is
 answered, so every refusal (unknown or deleted session or agent, invalid
@@ -20,6 +21,8 @@ from adapters.http.context import ContextDep, LedgerDep
 from adapters.http.limits import json_input_guard
 from adapters.http.openapi import problem_responses
 from adapters.http.params import IdempotencyKeyDep, etag
+from adapters.http.schemas import SessionOut
+from adapters.http.schemas_branches import SummarizeIn
 from adapters.http.schemas_chat import SETTINGS_RULE, ChatIn, SuggestionsOut
 from adapters.http.sse import (
     SSE_HEADERS,
@@ -97,3 +100,41 @@ async def chat(
 def get_suggestions(ledger: LedgerDep, ctx: ContextDep, session_id: str) -> SuggestionsOut:
     """The suggestions recorded by the latest turn that asked for them (`suggestions: true`)."""
     return SuggestionsOut(data=ledger.get_suggestions(ctx.tenant_id, session_id))
+
+
+@router.post(
+    "/summarize",
+    response_model=SessionOut,
+    responses=problem_responses(
+        404,
+        410,
+        413,
+        415,
+        422,
+        429,
+        502,
+        504,
+        descriptions={
+            422: "Invalid input (`field` names it), nothing left to summarise (`messages`), "
+            "or a provider that is not configured"
+        },
+    ),
+    summary="Summarise the history",
+)
+async def summarize(
+    ledger: LedgerDep,
+    ctx: ContextDep,
+    response: Response,
+    session_id: str,
+    body: SummarizeIn | None = None,
+) -> SessionOut:
+    """Record `Session.Summarized`: from now on, prompts send the summary instead of the
+    messages up to `up_to_version` not yet summarised. The messages stay in the history
+    and the log. Without `text`, the session's model writes the summary (the call is
+    recorded as `Session.CompletionRecorded`). Answers the session with its `summaries`."""
+    body = body or SummarizeIn()
+    state = await ledger.asummarize(
+        ctx, session_id, up_to_version=body.up_to_version, text=body.text
+    )
+    response.headers["ETag"] = etag(state.version)
+    return SessionOut.of(state)

@@ -65,6 +65,24 @@ class MessagesIn(Input):
     messages: list[MessageIn] = Field(min_length=1)
 
 
+class MessageOrigin(BaseModel):
+    """Where a message was first recorded, when another session holds it too."""
+
+    model_config = ConfigDict(extra="allow")
+
+    session_id: str | None = None
+    version: int | None = None
+    """Version of the `Session.MessageAppended` event that recorded it there."""
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> MessageOrigin | None:
+        """An inherited message's origin (fork, copy, merge), else the message's own."""
+        if entry.origin_session_id is not None:
+            return cls(session_id=entry.origin_session_id, version=entry.origin_version)
+        origin = entry.message.origin
+        return None if origin is None else cls.model_validate(origin)
+
+
 class MessageOut(BaseModel):
     """A recorded message with its place in the session's stream."""
 
@@ -73,7 +91,9 @@ class MessageOut(BaseModel):
     content: list[ContentBlock]
     name: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    origin: dict[str, Any] | None = None
+    origin: MessageOrigin | None = None
+    """Set on messages a fork, copy or merge inherited: the session and version that
+    recorded them (`version` below is then the branch's first event)."""
     version: int
     """Version of the `Session.MessageAppended` event that recorded it."""
     created_at: datetime
@@ -88,11 +108,21 @@ class MessageOut(BaseModel):
             content=message.content,
             name=message.name,
             metadata=message.metadata,
-            origin=message.origin,
+            origin=MessageOrigin.of(entry),
             version=entry.version,
             created_at=entry.created_at,
             actor=entry.actor,
         )
+
+
+class SummaryOut(BaseModel):
+    """A summary in force: the model is sent `text` instead of the messages it stands in for."""
+
+    summary_id: str
+    text: str
+    from_version: int
+    to_version: int
+    """The versions of the first and last message it stands in for."""
 
 
 class SessionOut(BaseModel):
@@ -112,6 +142,8 @@ class SessionOut(BaseModel):
     message_count: int
     created_at: datetime
     updated_at: datetime
+    summaries: list[SummaryOut] = Field(default_factory=list)
+    """Summaries in force since the last clear, oldest first."""
     messages: list[MessageOut] | None = None
 
     @classmethod
@@ -131,6 +163,7 @@ class SessionOut(BaseModel):
             message_count=state.message_count,
             created_at=state.created_at,
             updated_at=state.updated_at,
+            summaries=[SummaryOut(**s.model_dump()) for s in state.summaries],
             messages=None if messages is None else [MessageOut.of(m) for m in messages],
         )
 

@@ -20,6 +20,15 @@ ROUTES = {
     "/v1/sessions/{session_id}/state": {"get"},
     "/v1/sessions/{session_id}/chat": {"post"},
     "/v1/sessions/{session_id}/suggestions": {"get"},
+    "/v1/sessions/{session_id}/summarize": {"post"},
+    "/v1/sessions/{session_id}/diff": {"get"},
+    "/v1/sessions/{session_id}/fork": {"post"},
+    "/v1/sessions/{session_id}/copy": {"post"},
+    "/v1/sessions/merge": {"post"},
+    "/v1/sessions/{session_id}/export": {"get"},
+    "/v1/sessions/import": {"post"},
+    "/v1/sessions/{session_id}/replay": {"post"},
+    "/v1/replays": {"post"},
     "/v1/agents": {"get", "post"},
     "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
     "/healthz": {"get"},
@@ -109,3 +118,24 @@ async def test_openapi_documents_the_chat_route_as_json_or_an_event_stream(
     assert {"429", "502", "504"} <= set(operation["responses"])
     params = {p["name"] for p in operation["parameters"]}
     assert "Idempotency-Key" in params
+
+
+async def test_openapi_documents_bundles_as_ndjson_and_replays_as_json_or_html(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    exported = paths["/v1/sessions/{session_id}/export"]["get"]["responses"]["200"]["content"]
+    imported = paths["/v1/sessions/import"]["post"]
+    assert list(exported) == ["application/x-ndjson"]
+    assert set(imported["requestBody"]["content"]) == {
+        "application/x-ndjson",
+        "application/octet-stream",
+        "text/plain",
+    }
+    assert {"413", "415", "422"} <= set(imported["responses"])
+    for path in ("/v1/sessions/{session_id}/replay", "/v1/replays"):
+        content = paths[path]["post"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/html"}
+    merged = paths["/v1/sessions/merge"]["post"]["responses"]
+    assert merged["201"]["content"]["application/json"]["schema"]["$ref"].endswith("SessionOut")
