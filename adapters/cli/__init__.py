@@ -1,4 +1,5 @@
-"""The `chatledger` command line (Typer): sessions, messages, events, projections, serve.
+"""The `chatledger` command line (Typer): sessions, agents, messages, chat, events,
+projections, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli import events, history, projections, serve, sessions
+from adapters.cli import agents, chat, events, history, projections, serve, sessions
 from adapters.cli.errors import ChatledgerGroup
 
 app = typer.Typer(
@@ -24,6 +25,8 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.add_typer(sessions.app, name="sessions")
+app.add_typer(agents.app, name="agents")
+app.command("chat")(chat.chat)
 app.command("history")(history.history)
 app.command("append")(history.append)
 app.command("clear")(history.clear)

@@ -18,6 +18,7 @@ from adapters.bootstrap import open_ledger
 from adapters.cli.errors import CliInputError, DatabaseUnreachableError
 from adapters.ledger import Ledger
 from adapters.settings import Database, Settings
+from adapters.telemetry import Telemetry
 from domain.context import CommandContext
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -73,10 +74,11 @@ def check_reachable(db: Database) -> None:
 
 
 @contextmanager
-def opened_ledger(settings: Settings) -> Iterator[Ledger]:
-    """The ledger on the configured database, closed when the block ends."""
+def opened_ledger(settings: Settings, *, telemetry: Telemetry | None = None) -> Iterator[Ledger]:
+    """The ledger on the configured database, closed when the block ends; model calls are
+    traced with `telemetry` when the command built one (`otel.py`)."""
     check_reachable(settings.database())
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, telemetry=telemetry)
     try:
         yield ledger
     finally:

@@ -1,9 +1,10 @@
 """The CLI's process edge: every failure becomes one line on stderr and an exit code.
 
 `ChatledgerGroup` wraps the invocation of every command, so commands raise and
-never catch: usage and input problems exit 2, a command that could not be
-carried out (unknown session, version conflict, unreachable database) exits 1,
-and nothing prints a traceback (it goes to the debug log).
+never catch: usage, input and configuration problems exit 2 (a provider that
+is unknown or lacks its key among them), a command that could not be carried
+out (unknown session, version conflict, unreachable database, a failed model
+call) exits 1, and nothing prints a traceback (it goes to the debug log).
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from eventsourcing.persistence import PersistenceError
 from typer.core import TyperGroup
 
 from adapters.settings import DatabaseURLError
-from domain.errors import EngineError, InvalidInputError, LimitExceededError
+from domain.errors import (
+    EngineError,
+    InvalidInputError,
+    LimitExceededError,
+    ProviderNotConfiguredError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,10 @@ class DatabaseUnreachableError(Exception):
     """The configured database does not answer (exit 1)."""
 
 
+class TurnFailedError(Exception):
+    """A streamed turn ended with an `error` event; the failure is recorded (exit 1)."""
+
+
 def explain(error: Exception) -> tuple[int, str]:
     """The exit code and the one-line message for a failed command."""
     match error:
@@ -45,11 +55,11 @@ def explain(error: Exception) -> tuple[int, str]:
             return error.exit_code, f"{error.format_message()}{hint}"
         case CliInputError() | DatabaseURLError():
             return EXIT_USAGE, str(error)
-        case InvalidInputError() | LimitExceededError():
+        case InvalidInputError() | LimitExceededError() | ProviderNotConfiguredError():
             return EXIT_USAGE, error.detail
         case EngineError():
             return EXIT_FAILURE, error.detail
-        case DatabaseUnreachableError():
+        case DatabaseUnreachableError() | TurnFailedError():
             return EXIT_FAILURE, str(error)
         case PersistenceError() | psycopg.Error() | sqlite3.Error():
             return EXIT_FAILURE, f"database: {error or type(error).__name__}"

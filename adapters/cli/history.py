@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -29,6 +27,7 @@ from adapters.cli.options import (
     SessionId,
     Tenant,
     json_value,
+    text_file,
 )
 from adapters.cli.output import emit, messages_table, render_page, render_session
 from adapters.http.schemas import (
@@ -151,17 +150,7 @@ def messages_given(
     if json_message is not None:
         return parsed_messages("--json-message", json_value("--json-message", json_message))
     assert file is not None
-    return parsed_messages("--file", json_value(f"--file {file}", read_file(file)))
-
-
-def read_file(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    try:
-        return Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise CliInputError(f"--file: cannot read {name}: {reason}") from None
+    return parsed_messages("--file", json_value(f"--file {file}", text_file("--file", file)))
 
 
 def parsed_messages(option: str, document: Any) -> list[Message]:

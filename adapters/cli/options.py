@@ -7,7 +7,9 @@ Defaults left as `None` mean "as configured": `Settings` reads the environment
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -90,3 +92,14 @@ def rfc3339(option: str, text: str) -> datetime:
     if moment.tzinfo is None:
         raise CliInputError(f"{option}: {text!r} needs a UTC offset (Z or +HH:MM)")
     return moment
+
+
+def text_file(option: str, name: str) -> str:
+    """The text of file `name` given to `option` (`-` reads stdin)."""
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise CliInputError(f"{option}: cannot read {name}: {reason}") from None

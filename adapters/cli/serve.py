@@ -1,8 +1,13 @@
-"""`chatledger serve`: the HTTP API on this machine's loopback interface."""
+"""`chatledger serve`: the HTTP API on this machine's loopback interface.
+
+An entry point: it builds telemetry from `OTEL_*`, installs it as
+OpenTelemetry's global providers, and flushes it when the server stops.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Annotated
 
 import typer
@@ -10,6 +15,7 @@ import typer
 from adapters.cli.database import load_settings, opened_ledger
 from adapters.cli.errors import CliInputError
 from adapters.cli.options import DatabaseUrl
+from adapters.cli.otel import command_telemetry
 
 
 def is_loopback(host: str) -> bool:
@@ -43,5 +49,8 @@ def serve(
 
     from adapters.http.app import create_app
 
-    with opened_ledger(settings) as ledger:
+    with (
+        command_telemetry(os.environ, install_globally=True) as telemetry,
+        opened_ledger(settings, telemetry=telemetry) as ledger,
+    ):
         uvicorn.run(create_app(ledger, settings), host=settings.host, port=settings.port)

@@ -13,11 +13,22 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry import metrics, trace
 from typer.testing import CliRunner, Result
 
 from adapters.cli import app
 
 Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def global_providers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What `serve` installs as OpenTelemetry's global providers, recorded instead of
+    installed: tests never set the process-wide providers."""
+    installed: list[object] = []
+    monkeypatch.setattr(trace, "set_tracer_provider", installed.append)
+    monkeypatch.setattr(metrics, "set_meter_provider", installed.append)
+    return installed
 
 
 def _invoke(

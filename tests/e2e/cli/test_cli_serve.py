@@ -15,6 +15,7 @@ from typer.testing import Result
 from adapters.bootstrap import open_ledger
 from adapters.http.app import create_app
 from adapters.settings import Settings
+from adapters.telemetry import Telemetry
 
 Run = Callable[..., Result]
 RunJson = Callable[..., Any]
@@ -87,3 +88,20 @@ async def test_the_json_output_is_what_the_http_api_answers(
 
     for from_cli, from_api in pairs:
         assert from_cli == from_api
+
+
+def test_serve_installs_its_telemetry_globally_and_shuts_it_down(
+    chatledger: Run, global_providers: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutdowns: list[Telemetry] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: None)
+    monkeypatch.setattr(Telemetry, "shutdown", lambda telemetry: shutdowns.append(telemetry))
+
+    chatledger("serve", env={"OTEL_SERVICE_NAME": "ledger-under-test"})
+    refused = chatledger("serve", env={"OTEL_METRICS_EXPORTER": "prometheus"}, exit_code=2)
+
+    (telemetry,) = shutdowns
+    assert global_providers == [telemetry.tracer_provider, telemetry.meter_provider]
+    resource = telemetry.tracer_provider.resource.attributes
+    assert resource["service.name"] == "ledger-under-test"
+    assert refused.stderr.startswith("error: telemetry: OTEL_METRICS_EXPORTER='prometheus'")
