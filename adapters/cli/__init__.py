@@ -1,5 +1,5 @@
-"""The `chatledger` command line (Typer): sessions, agents, messages, chat, events,
-projections, serve.
+"""The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
+travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli import agents, chat, events, history, projections, serve, sessions
+from adapters.cli import (
+    agents,
+    branches,
+    bundles,
+    chat,
+    events,
+    history,
+    projections,
+    replay,
+    serve,
+    sessions,
+    summaries,
+)
 from adapters.cli.errors import ChatledgerGroup
 
 app = typer.Typer(
@@ -32,6 +44,14 @@ app.command("append")(history.append)
 app.command("clear")(history.clear)
 app.command("events")(events.events)
 app.command("show")(events.show)
+app.command("diff")(branches.diff_session)
+app.command("fork")(branches.fork_session)
+app.command("copy")(branches.copy_session)
+app.command("merge")(branches.merge_sessions)
+app.command("export")(bundles.export_session)
+app.command("import")(bundles.import_session)
+app.command("replay")(replay.replay_sessions)
+app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
 
 __all__ = ["app"]
