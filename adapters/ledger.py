@@ -1,8 +1,8 @@
 """The Python API: `Ledger`, one object over one database.
 
-It is `LedgerCore` (sessions, messages, events, time travel, projections) with
-agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in. Build one with
-`adapters.bootstrap.open_ledger`.
+It is `LedgerCore` (sessions, messages, events, projections) with branches and
+time travel (`HistoryAPI`), agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in.
+Build one with `adapters.bootstrap.open_ledger`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from uuid import UUID
 from adapters.bundles import ImportResult, export_bundle, import_bundle
 from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_chat import ChatAPI
-from adapters.ledger_core import AppendResult, FullState, LedgerCore, Views, session_uuid
+from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
+from adapters.ledger_history import FullState, HistoryAPI
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, ChatAPI):
+class Ledger(AgentsAPI, ChatAPI, HistoryAPI):
     """chatledger's Python API over one database."""
 
     def export_session(

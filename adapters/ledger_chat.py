@@ -229,7 +229,7 @@ class ChatAPI(LedgerCore):
         else:
             turn = TurnInput(messages=[Message.user("(summary)")])
             _, prepared = await anyio.to_thread.run_sync(
-                self.chat_service._prepare, ctx, session.id, turn
+                self.chat_service.prepare, ctx, session.id, turn
             )
             model = self.chat_service.models.get(prepared.provider)
             await self.chat_service.summarize(ctx, session.id, covered, model=model, like=prepared)
@@ -279,7 +279,7 @@ class ChatAPI(LedgerCore):
         turn = as_turn(message, settings=ChatSettings(**overrides), provider=provider)
         if not turn.messages:
             turn = turn.model_copy(update={"recall": True})
-        _, prepared = self.chat_service._prepare(ctx, session_id, turn, check_provider=False)
+        _, prepared = self.chat_service.prepare(ctx, session_id, turn, check_provider=False)
         return build_invocation(prepared.provider, prepared.request, stream=stream)
 
     def to_openai_chat_invocation(

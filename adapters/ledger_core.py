@@ -1,10 +1,11 @@
-"""The core of the Python API: sessions, messages, events, time travel, projections.
+"""The core of the Python API: sessions, messages, events, projections.
 
 `LedgerCore` wraps the engine (commands, event-sourced queries) and the views
 (lists, histories). After a command it makes sure the views show it before
 returning (read-your-writes): inline projections already did, a lagging view
 is caught up here, and external workers are waited for. Every call is scoped
-to a tenant. `adapters.ledger.Ledger` adds agents and chat to it.
+to a tenant. `adapters.ledger.Ledger` adds branches and time travel, agents and
+chat to it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from domain.context import CommandContext
-from domain.diff import SessionDiff, SessionView, diff_views
 from domain.engine import CommandResult, Engine, SessionUpdate
-from domain.errors import InvalidVersionError, SessionNotFoundError
+from domain.errors import SessionNotFoundError
 from domain.message import Message
-from domain.session import MergePolicy, PatchMode, Session, SessionState
+from domain.session import PatchMode, Session, SessionState
 from projections.agent_list import AgentListView
 from projections.completions import CompletionsView
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
@@ -35,14 +34,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class AppendResult:
     """The session after an append, and the messages as recorded."""
-
-    session: SessionState
-    messages: list[HistoryEntry]
-
-
-@dataclass(frozen=True)
-class FullState:
-    """A session as of one version, with its model-facing history at that version."""
 
     session: SessionState
     messages: list[HistoryEntry]
@@ -72,7 +63,7 @@ def session_uuid(session_id: str | UUID) -> UUID:
 
 
 class LedgerCore:
-    """Sessions, messages, events, time travel and projections over one database."""
+    """Sessions, messages, events and projections over one database."""
 
     def __init__(
         self,
@@ -128,58 +119,6 @@ class LedgerCore:
     def get_metadata(self, tenant_id: str, session_id: str | UUID) -> dict[str, Any]:
         return self.get_session(tenant_id, session_id).metadata
 
-    # Branches
-
-    def fork_session(
-        self,
-        ctx: CommandContext,
-        session_id: str | UUID,
-        *,
-        at_version: int | None = None,
-        title: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        agent_id: str | None = None,
-        situation: str | None = None,
-    ) -> SessionState:
-        """A new session with the source's state and history as of `at_version` (the head);
-        `agent_id` and `situation` let it differ from the source from the start."""
-        result = self.engine.fork_session(
-            ctx,
-            session_uuid(session_id),
-            at_version=at_version,
-            title=title,
-            metadata=metadata,
-            agent_id=agent_id,
-            situation=situation,
-        )
-        return self._visible(result).session
-
-    def copy_session(
-        self, ctx: CommandContext, session_id: str | UUID, *, title: str | None = None
-    ) -> SessionState:
-        """A fork at the head."""
-        result = self.engine.fork_session(ctx, session_uuid(session_id), title=title, is_copy=True)
-        return self._visible(result).session
-
-    def merge_sessions(
-        self,
-        ctx: CommandContext,
-        session_ids: Sequence[str | UUID],
-        *,
-        policy: MergePolicy = "concatenate",
-        title: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> SessionState:
-        """A new session with the sources' histories; each source records `MergedInto`."""
-        result = self.engine.merge_sessions(
-            ctx,
-            [session_uuid(s) for s in session_ids],
-            policy=policy,
-            title=title,
-            metadata=metadata,
-        )
-        return self._visible(result).session
-
     # Messages
 
     def append_messages(
@@ -196,13 +135,7 @@ class LedgerCore:
             )
         )
         entries = [
-            HistoryEntry(
-                session_id=str(event.originator_id),
-                version=event.originator_version,
-                message=event.message,
-                created_at=event.timestamp,
-                actor=event.actor,
-            )
+            HistoryEntry.appended(event)
             for event in result.events
             if isinstance(event, Session.MessageAppended)
         ]
@@ -240,7 +173,7 @@ class LedgerCore:
         )
         return self._visible(result).session
 
-    # Events and time travel
+    # Events
 
     def list_events(
         self,
@@ -263,50 +196,6 @@ class LedgerCore:
         if len(events) > limit:
             next_cursor = encode_cursor({"version": page[-1].originator_version})
         return Page(page, next_cursor)
-
-    def get_state(
-        self,
-        tenant_id: str,
-        session_id: str | UUID,
-        *,
-        version: int | None = None,
-        at: datetime | None = None,
-    ) -> FullState:
-        """The whole session, history included, as of a version or a time."""
-        sid = session_uuid(session_id)
-        state = self.engine.get_state(tenant_id, sid, version=version, at=at)
-        entries = self.history.list_messages(
-            HistoryQuery(
-                tenant_id=tenant_id,
-                session_id=str(sid),
-                after_version=state.cleared_at_version,
-                until_version=state.version,
-                limit=None,
-            )
-        ).data
-        if len(entries) != state.message_count:
-            # The view is behind (a worker lags, or it is being rebuilt): read the log.
-            entries = self._messages_from_events(tenant_id, sid, state)
-        return FullState(state, entries)
-
-    def diff(
-        self, tenant_id: str, session_id: str | UUID, from_version: int, to_version: int
-    ) -> SessionDiff:
-        """What changed between two versions: fields before and after, messages out and in."""
-        states = []
-        for field, version in (("from", from_version), ("to", to_version)):
-            try:
-                states.append(self.get_state(tenant_id, session_id, version=version))
-            except InvalidVersionError as error:
-                raise InvalidVersionError(field, error.detail.split(": ", 1)[-1]) from None
-        a, b = states
-        return diff_views(
-            str(a.session.id),
-            from_version,
-            SessionView.of(a.session, [e.message for e in a.messages]),
-            to_version,
-            SessionView.of(b.session, [e.message for e in b.messages]),
-        )
 
     # Projections
 
@@ -340,49 +229,3 @@ class LedgerCore:
             self.runner.catch_up()
         elif not self.runner.wait_for(position, timeout=self.read_your_writes_timeout):
             log.warning("views did not reach position %s in time", position)
-
-    def _messages_from_events(
-        self, tenant_id: str, session_id: UUID, state: SessionState
-    ) -> list[HistoryEntry]:
-        events = self.engine.list_events(tenant_id, session_id, until=state.version)
-        entries: list[HistoryEntry] = []
-        for event in events:
-            if event.originator_version <= state.cleared_at_version:
-                continue
-            if isinstance(event, Session.MessageAppended):
-                entries.append(
-                    HistoryEntry(
-                        session_id=str(session_id),
-                        version=event.originator_version,
-                        message=event.message,
-                        created_at=event.timestamp,
-                        actor=event.actor,
-                    )
-                )
-            elif isinstance(event, Session.Forked | Session.Merged):
-                entries += self._inherited_from_events(tenant_id, session_id, event)
-        return entries
-
-    def _inherited_from_events(
-        self, tenant_id: str, session_id: UUID, event: Session.Forked | Session.Merged
-    ) -> list[HistoryEntry]:
-        """A fork's or merge's inherited messages, read from its sources' logs."""
-        if isinstance(event, Session.Forked):
-            windows = [(event.source_id, event.source_version)]
-        else:
-            windows = [(s.session_id, s.version) for s in event.sources]
-        inherited: list[HistoryEntry] = []
-        for source_id, version in windows:
-            source = self.get_state(tenant_id, source_id, version=version).messages
-            inherited += [
-                entry.replace(
-                    session_id=str(session_id),
-                    version=1,
-                    origin_session_id=entry.origin_session_id or entry.session_id,
-                    origin_version=entry.origin_version or entry.version,
-                )
-                for entry in source
-            ]
-        if isinstance(event, Session.Merged) and event.policy == "interleave":
-            inherited.sort(key=lambda e: e.created_at)
-        return [entry.replace(seq=n) for n, entry in enumerate(inherited, start=1)]

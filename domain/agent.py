@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from domain.base import Aggregate, Immutable
+from domain.base import Aggregate, AttributedEvent, Immutable
 from domain.context import CommandContext
 from domain.errors import AgentDeletedError
 from domain.llm import ChatSettings, ToolDefinition
@@ -45,12 +45,8 @@ class Agent(Aggregate):
 
     TOPIC: ClassVar[str] = "chatledger.Agent"
 
-    class Event(Aggregate.Event):
-        tenant_id: str
-        actor: str
-        correlation_id: str
-        causation_id: str | None = None
-        trace_id: str | None = None
+    class Event(AttributedEvent):
+        """Base of agent events: who, for which tenant, under which request."""
 
     class Created(Event, Aggregate.Created):
         TOPIC: ClassVar[str] = "chatledger.Agent.Created"

@@ -3,8 +3,10 @@
 Events are frozen pydantic models, so they validate on construction and
 serialise without the library's `_type_`/`_data_` transcoding (a client's dict
 with exactly those keys round-trips as plain data). This module owns the base
-event, snapshot and aggregate classes; it imports only pydantic and
-eventsourcing, and knows nothing of how events are stored.
+event, snapshot and aggregate classes, and the envelope every aggregate's
+events share (`AttributedEvent`: tenant, actor and the request's tracing ids);
+it imports only pydantic and eventsourcing, and knows nothing of how events
+are stored.
 """
 
 from __future__ import annotations
@@ -69,3 +71,19 @@ class Aggregate(BaseAggregate[UUID]):
         originator_topic: str
 
     Snapshot = AggregateSnapshot
+
+
+class AttributedEvent(Aggregate.Event):
+    """Base of an aggregate's events: who, for which tenant, under which request.
+
+    The fields are those of `CommandContext.event_fields()`. Each aggregate still
+    declares its own nested `Event(AttributedEvent)`, as the library expects; these
+    fields come after the base event's (and a created event's `originator_topic`),
+    before the event's own, so stored JSON keeps its key order.
+    """
+
+    tenant_id: str
+    actor: str
+    correlation_id: str
+    causation_id: str | None = None
+    trace_id: str | None = None

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from domain.base import Aggregate, Immutable
+from domain.base import Aggregate, AttributedEvent, Immutable
 from domain.content import ContentBlock
 from domain.context import CommandContext
 from domain.errors import SessionDeletedError
@@ -74,14 +74,8 @@ class Session(Aggregate):
 
     TOPIC: ClassVar[str] = "chatledger.Session"
 
-    class Event(Aggregate.Event):
+    class Event(AttributedEvent):
         """Base of session events: who, for which tenant, under which request."""
-
-        tenant_id: str
-        actor: str
-        correlation_id: str
-        causation_id: str | None = None
-        trace_id: str | None = None
 
     class Created(Event, Aggregate.Created):
         """A new session, with its whole initial state."""

@@ -69,6 +69,16 @@ class PreparedTurn:
     to_summarize: list[Recalled] = field(default_factory=list)
     """Messages over the context limit that the agent wants summarised (oldest first)."""
 
+    def call_fields(self) -> dict[str, Any]:
+        """What the record of this call, completed or failed, says about its request."""
+        return {
+            "provider": self.provider,
+            "model": self.request.model,
+            "agent_id": self.agent_id,
+            "settings": self.request.settings,
+            "manifest": self.manifest,
+        }
+
 
 class Recalled(NamedTuple):
     """A history message with the version that recorded it (summaries cover versions)."""
@@ -245,11 +255,7 @@ class TurnCommands:
             session.record_completion(
                 ctx,
                 completion_id=completion_id,
-                provider=prepared.provider,
-                model=prepared.request.model,
-                agent_id=prepared.agent_id,
-                settings=prepared.request.settings,
-                manifest=prepared.manifest,
+                **prepared.call_fields(),
                 reply=reply,
                 latency_ms=latency_ms,
                 time_to_first_token_ms=time_to_first_token_ms,
@@ -288,11 +294,7 @@ class TurnCommands:
             session.record_failure(
                 ctx,
                 completion_id=completion_id,
-                provider=prepared.provider,
-                model=prepared.request.model,
-                agent_id=prepared.agent_id,
-                settings=prepared.request.settings,
-                manifest=prepared.manifest,
+                **prepared.call_fields(),
                 error_type=error_type,
                 error_message=error_message,
                 partial=partial,

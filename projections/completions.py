@@ -38,6 +38,32 @@ class CompletionRow:
     request_hash: str | None
     created_at: datetime
 
+    @classmethod
+    def of(
+        cls,
+        event: Session.CompletionRecorded | Session.CompletionFailed,
+        *,
+        status: str,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> CompletionRow:
+        """The row of a recorded (`ok`) or failed call."""
+        return cls(
+            session_id=str(event.originator_id),
+            version=event.originator_version,
+            tenant_id=event.tenant_id,
+            completion_id=event.completion_id,
+            status=status,
+            provider=event.provider,
+            model=event.model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_ms=event.latency_ms,
+            idempotency_key=event.idempotency_key,
+            request_hash=event.request_hash,
+            created_at=event.timestamp,
+        )
+
 
 class CompletionsView:
     """Rows of recorded completions; writes go through the caller's cursor."""
@@ -78,40 +104,14 @@ class CompletionsProjection(Projection[CompletionsView]):
         usage = event.reply.usage
         self.view.add_completion(
             cursor,
-            CompletionRow(
-                session_id=str(event.originator_id),
-                version=event.originator_version,
-                tenant_id=event.tenant_id,
-                completion_id=event.completion_id,
+            CompletionRow.of(
+                event,
                 status="ok",
-                provider=event.provider,
-                model=event.model,
                 input_tokens=usage.input_tokens if usage else 0,
                 output_tokens=usage.output_tokens if usage else 0,
-                latency_ms=event.latency_ms,
-                idempotency_key=event.idempotency_key,
-                request_hash=event.request_hash,
-                created_at=event.timestamp,
             ),
         )
 
     @process_event.register
     def _(self, event: Session.CompletionFailed, cursor: Cursor) -> None:
-        self.view.add_completion(
-            cursor,
-            CompletionRow(
-                session_id=str(event.originator_id),
-                version=event.originator_version,
-                tenant_id=event.tenant_id,
-                completion_id=event.completion_id,
-                status="failed",
-                provider=event.provider,
-                model=event.model,
-                input_tokens=0,
-                output_tokens=0,
-                latency_ms=event.latency_ms,
-                idempotency_key=event.idempotency_key,
-                request_hash=event.request_hash,
-                created_at=event.timestamp,
-            ),
-        )
+        self.view.add_completion(cursor, CompletionRow.of(event, status="failed"))

@@ -73,6 +73,17 @@ class HistoryEntry:
         self._message = message
         self._raw = raw
 
+    @classmethod
+    def appended(cls, event: Session.MessageAppended) -> HistoryEntry:
+        """The message as its `MessageAppended` event recorded it."""
+        return cls(
+            session_id=str(event.originator_id),
+            version=event.originator_version,
+            message=event.message,
+            created_at=event.timestamp,
+            actor=event.actor,
+        )
+
     @property
     def message(self) -> Message:
         if self._message is None:

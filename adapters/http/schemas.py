@@ -11,6 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.base import AttributedEvent
 from domain.content import ContentBlock
 from domain.message import Message, Role
 from domain.session import Session, SessionState
@@ -198,17 +199,8 @@ class SessionSummaryOut(BaseModel):
         )
 
 
-_EVENT_ENVELOPE = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "tenant_id",
-    "actor",
-    "correlation_id",
-    "causation_id",
-    "trace_id",
-    "originator_topic",
-}
+_EVENT_ENVELOPE = {*AttributedEvent.model_fields, "originator_topic"}
+"""Fields every event carries (ids, version, time, who and why), left out of `data`."""
 
 
 class EventOut(BaseModel):

@@ -114,13 +114,9 @@ async def aiter_sse(
     if ignored is not None:
         decoder.ignored = ignored
     async for chunk in chunks:
-        for line in splitter.feed(chunk):
-            if (event := decoder.decode(line)) is not None:
-                yield event
-    for line in splitter.flush():
-        if (event := decoder.decode(line)) is not None:
+        for event in _decoded(decoder, splitter.feed(chunk)):
             yield event
-    if (event := decoder.flush()) is not None:
+    for event in _ended(splitter, decoder):
         yield event
 
 
@@ -128,12 +124,20 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     """The events of a byte stream held in memory (recorded fixtures, tests)."""
     splitter, decoder = LineSplitter(), SSEDecoder()
     for chunk in chunks:
-        for line in splitter.feed(chunk):
-            if (event := decoder.decode(line)) is not None:
-                yield event
-    for line in splitter.flush():
+        yield from _decoded(decoder, splitter.feed(chunk))
+    yield from _ended(splitter, decoder)
+
+
+def _decoded(decoder: SSEDecoder, lines: Iterable[str]) -> Iterator[ServerSentEvent]:
+    """The events that `lines` complete."""
+    for line in lines:
         if (event := decoder.decode(line)) is not None:
             yield event
+
+
+def _ended(splitter: LineSplitter, decoder: SSEDecoder) -> Iterator[ServerSentEvent]:
+    """The events still pending when the stream ends (a last line without its newline)."""
+    yield from _decoded(decoder, splitter.flush())
     if (event := decoder.flush()) is not None:
         yield event
 
