@@ -50,8 +50,10 @@ class IdempotentTurns:
         self, ctx: CommandContext, session_id: str | UUID, key: str | None, digest: str
     ) -> TurnResult | None:
         """The recorded result for `key` (after the turn running with it, if any), or None."""
+        if key is None:
+            return None
         running = (ctx.tenant_id, str(session_id), key)
-        if key is not None and running in self._running:
+        if running in self._running:
             # The same key is being answered right now: wait, then answer from the record.
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._running[running])

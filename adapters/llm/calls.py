@@ -142,6 +142,12 @@ class ProviderCalls:
                             held.clear()
                             forwarded = True
                             yield delta
+                    if state.done:
+                        # Read past the end marker to the end of the body, so the connection
+                        # goes back to the pool instead of being closed mid-response.
+                        with _translating_errors(), deadline.limit():
+                            async for _ in events:
+                                pass
                     ended = state.finish().model_copy(update={"attempts": attempts})
                     for earlier in held:
                         yield earlier

@@ -6,6 +6,8 @@ and the application recorder applies projections in the insert transaction.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -49,13 +51,30 @@ class ChatledgerSQLiteConnection(SQLiteConnection):
 
 
 class ChatledgerSQLitePool(SQLiteConnectionPool):
+    LOCKED_RETRIES = 100
+
     """The library's pool, with our SQL functions and transactions on every connection."""
 
     def _create_connection(self) -> SQLiteConnection:
-        raw = super()._create_connection()._sqlite_conn  # configured by the library (WAL, rows)
+        raw = self._configured_connection()._sqlite_conn
         raw.create_function("json_contains", 2, sql_json_contains, deterministic=True)
         raw.execute("PRAGMA synchronous=FULL")
         return ChatledgerSQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
+
+    def _configured_connection(self) -> SQLiteConnection:
+        """The library's connection (WAL, rows), retried while another process holds the lock.
+
+        Switching a new file to WAL needs the database to itself; processes opening a fresh
+        file together (a server and its workers) would otherwise fail at once.
+        """
+        for attempt in range(self.LOCKED_RETRIES):
+            try:
+                return super()._create_connection()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == self.LOCKED_RETRIES - 1:
+                    raise
+                time.sleep(0.02 + 0.01 * (attempt % 5))
+        raise AssertionError("unreachable")
 
 
 class ChatledgerSQLiteFactory(SQLiteFactory):

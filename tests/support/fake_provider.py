@@ -95,7 +95,9 @@ class FakeProvider:
     # Lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted sockets (else each streamed
+        # chunk on a reused connection waits for Nagle).
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._listener.bind(("127.0.0.1", 0))
         port = self._listener.getsockname()[1]
         config = uvicorn.Config(

@@ -30,7 +30,7 @@ class _Server(uvicorn.Server):
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Serve `app` on a free port of 127.0.0.1 in a thread; yields its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     server = _Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
