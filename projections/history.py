@@ -33,10 +33,10 @@ class HistoryEntry:
     """
 
     __slots__ = (
+        "_created_at",
         "_message",
         "_raw",
         "actor",
-        "created_at",
         "origin_session_id",
         "origin_version",
         "seq",
@@ -49,7 +49,7 @@ class HistoryEntry:
         session_id: str,
         version: int,
         message: Message | None = None,
-        created_at: datetime | None = None,
+        created_at: datetime | str | None = None,
         actor: str = "",
         seq: int = 0,
         origin_session_id: str | None = None,
@@ -63,7 +63,7 @@ class HistoryEntry:
             raise ValueError("a history entry needs its time")
         self.session_id = session_id
         self.version = version
-        self.created_at: datetime = created_at
+        self._created_at = created_at
         self.actor = actor
         self.seq = seq
         """Order within the event that brought it (inherited messages: 1, 2, …)."""
@@ -83,6 +83,13 @@ class HistoryEntry:
             created_at=event.timestamp,
             actor=event.actor,
         )
+
+    @property
+    def created_at(self) -> datetime:
+        """When it was recorded (views may hand it over as ISO text: parsed on first use)."""
+        if isinstance(self._created_at, str):
+            self._created_at = datetime.fromisoformat(self._created_at)
+        return self._created_at
 
     @property
     def message(self) -> Message:

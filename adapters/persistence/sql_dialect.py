@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from psycopg.rows import tuple_row
 
 from projections.base import Cursor
 
@@ -36,6 +37,13 @@ class Dialect:
     def sql(self, text: str) -> str:
         """Translate `?j` (a JSON parameter) and `?` (any other) to this dialect."""
         return text.replace("?j", self.json_param).replace("?", self.param)
+
+    def plain_rows(self, cursor: Any) -> None:
+        """Make `cursor` return tuples rather than mappings (for hot, positional reads)."""
+        if self.name == "postgres":
+            cursor.row_factory = tuple_row
+        else:
+            cursor.sqlite_cursor.row_factory = None
 
     def json_text(self, column: str) -> str:
         """`column` (a JSON column) selected as JSON text."""

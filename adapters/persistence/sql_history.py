@@ -101,9 +101,8 @@ class SqlHistoryView(HistoryView):
             params += [position["version"], seq]
         direction = "DESC" if descending else "ASC"
         sql = (
-            f"SELECT session_id, version, seq, {d.json_text('message')} AS message, actor,"
-            " created_at, origin_session_id,"
-            f" origin_version FROM {self.t} WHERE {' AND '.join(where)}"
+            f"SELECT version, seq, {d.json_text('message')}, actor, created_at,"
+            f" origin_session_id, origin_version FROM {self.t} WHERE {' AND '.join(where)}"
             f" ORDER BY version {direction}, seq {direction}"
         )
         limit = None if query.limit is None else check_page_size(query.limit)
@@ -118,20 +117,25 @@ class SqlHistoryView(HistoryView):
             sql += " LIMIT -1 OFFSET ?" if unlimited else " OFFSET ?"
             params.append(query.offset)
         with self.read() as cursor:
+            d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
             cursor.execute(d.sql(sql), params)
             rows = cursor.fetchall()
+        session_id = query.session_id
         entries = [
             HistoryEntry(
-                session_id=row["session_id"],
-                version=row["version"],
-                raw=row["message"],
-                created_at=d.time_out(row["created_at"]),
-                actor=row["actor"],
-                seq=row["seq"],
-                origin_session_id=row["origin_session_id"],
-                origin_version=row["origin_version"],
+                session_id,
+                version,
+                None,
+                created_at,
+                actor,
+                seq,
+                origin_session_id,
+                origin_version,
+                raw=message,
             )
-            for row in (rows if limit is None else rows[:limit])
+            for version, seq, message, actor, created_at, origin_session_id, origin_version in (
+                rows if limit is None else rows[:limit]
+            )
         ]
         next_cursor = None
         if limit is not None and len(rows) > limit:
