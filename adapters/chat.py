@@ -42,10 +42,8 @@ from adapters.chat_idempotency import IdempotentTurns, request_hash
 from adapters.llm.registry import ModelRegistry
 from adapters.tool_round import run_tool_round
 from adapters.tools import ToolBox
-from domain.content import ThinkingBlock, ToolCallBlock
 from domain.context import CommandContext
 from domain.errors import ProviderError
-from domain.llm import ChatSettings
 from domain.ports import ChatModel, TemplateRenderer
 from domain.session import SessionState
 from domain.turns import PreparedTurn, Recalled, TurnInput
@@ -298,11 +296,4 @@ class ChatService:
         )
 
 
-__all__ = [
-    "ChatService",
-    "ChatSettings",
-    "ThinkingBlock",
-    "ToolCallBlock",
-    "TurnHandle",
-    "request_hash",
-]
+__all__ = ["ChatService", "TurnHandle", "request_hash"]
