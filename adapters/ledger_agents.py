@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from adapters.ledger_core import LedgerCore
+from adapters.ledger_core import LedgerCore, parse_id
 from domain.agent import AgentFields, AgentState
 from domain.context import CommandContext
 from domain.errors import AgentNotFoundError
@@ -14,12 +14,7 @@ from projections.paging import Page
 
 def agent_uuid(agent_id: str | UUID) -> UUID:
     """An agent id from its text; anything else is an unknown agent."""
-    if isinstance(agent_id, UUID):
-        return agent_id
-    try:
-        return UUID(agent_id)
-    except ValueError:
-        raise AgentNotFoundError(agent_id) from None
+    return parse_id(agent_id, AgentNotFoundError)
 
 
 class AgentsAPI(LedgerCore):

@@ -11,7 +11,7 @@ chat to it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
@@ -52,14 +52,19 @@ class Views:
         return [self.sessions, self.history, self.agents, self.completions]
 
 
+def parse_id(value: str | UUID, not_found: Callable[[str], Exception]) -> UUID:
+    """An aggregate id from its text; anything else is `not_found(value)` (an unknown id)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except ValueError:
+        raise not_found(value) from None
+
+
 def session_uuid(session_id: str | UUID) -> UUID:
     """A session id from its text; anything else is an unknown session."""
-    if isinstance(session_id, UUID):
-        return session_id
-    try:
-        return UUID(session_id)
-    except ValueError:
-        raise SessionNotFoundError(session_id) from None
+    return parse_id(session_id, SessionNotFoundError)
 
 
 class LedgerCore:
