@@ -102,9 +102,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8321
     tenant_id: str = "local"
-    """The one tenant served until API keys arrive."""
+    """The tenant served when authentication is off (and the CLI's default tenant)."""
     actor: str = "local"
     """The principal recorded on events when no one is authenticated."""
+    auth: Literal["auto", "required", "off"] = "auto"
+    """API keys: `required`, `off` (loopback only), or `auto`: required once a key exists."""
+    secrets_dir: str = ".chatledger"
+    """Where the master key (wrapping per-session data keys) and the digest signing key
+    live, created with mode 0600 on first use. Keep it out of the database's backups."""
     projections: Literal["inline", "external"] = "inline"
     """`inline`: views are updated in the transaction that records events (read-your-writes).
     `external`: `chatledger projections run` workers update them; commands wait for them."""

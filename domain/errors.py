@@ -12,6 +12,9 @@ EngineError
   │   └ InvalidVersionError     (time travel outside the stream)
   ├ LimitExceededError          -> 413
   │   └ MessageTooLargeError
+  ├ AuthenticationError         -> 401  (no credentials, or credentials that do not hold)
+  ├ PermissionDeniedError       -> 403  (the principal's role lacks the right)
+  ├ TooManyRequestsError        -> 429  (a per-tenant limit; carries `retry_after` seconds)
   ├ TemplateError               -> 422  (a template that fails to render, or breaks the sandbox)
   ├ ProviderNotConfiguredError  -> 422  (an unknown provider, or one without credentials)
   └ ProviderError               -> 502  (the model provider failed; raised by adapters only)
@@ -119,6 +122,33 @@ class MessageTooLargeError(LimitExceededError):
         super().__init__(field, f"message is {size} bytes, the limit is {limit}")
         self.size = size
         self.limit = limit
+
+
+class AuthenticationError(EngineError):
+    """No credentials, or credentials that are unknown, malformed or revoked."""
+
+    title = "Authentication required"
+
+
+class PermissionDeniedError(EngineError):
+    """The authenticated principal's role does not grant the operation."""
+
+    title = "Permission denied"
+
+    def __init__(self, role: str, operation: str) -> None:
+        super().__init__(f"role {role!r} may not {operation}")
+        self.role = role
+        self.operation = operation
+
+
+class TooManyRequestsError(EngineError):
+    """A rate or concurrency limit; the client may retry after `retry_after` seconds."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class TemplateError(EngineError):

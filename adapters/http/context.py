@@ -3,14 +3,21 @@
 This module owns the correlation middleware (an `X-Correlation-ID` for every
 request, taken from the client when valid and echoed on every response), W3C
 `traceparent` parsing, and the FastAPI dependencies that hand routes the
-ledger and the command context. Until API keys exist, every
-request runs for `settings.tenant_id` as `settings.actor`.
+ledger, the authenticated `Principal` and the command context.
+
+Roles: `member` works with its tenant's sessions and agents; `auditor` reads
+them and the audit trail; `admin` may do both and manage keys, erase and redact.
+Routes that need more than `member` declare `Depends(require_roles(...))`.
+Without authentication (`Settings.auth` off, loopback only), every request runs
+for `settings.tenant_id` as `settings.actor` with the `admin` role.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
 from uuid import uuid4
 
 from fastapi import Depends, Request
@@ -20,6 +27,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 from domain.context import CommandContext
+from domain.errors import PermissionDeniedError
+
+Role = Literal["member", "admin", "auditor"]
+ROLES: tuple[Role, ...] = ("member", "admin", "auditor")
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -84,13 +95,45 @@ async def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
-async def command_context(request: Request) -> CommandContext:
-    """The context of this request's commands: tenant, actor, correlation and trace ids."""
+@dataclass(frozen=True)
+class Principal:
+    """Who a request runs as: a tenant, the actor recorded on events, and a role."""
+
+    tenant_id: str
+    actor: str
+    role: Role
+    key_id: str | None = None
+
+
+async def get_principal(request: Request) -> Principal:
+    """The request's principal (without authentication: the configured local admin)."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is not None:
+        return principal
     settings: Settings = request.app.state.settings
+    return Principal(tenant_id=settings.tenant_id, actor=settings.actor, role="admin")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets only `roles` through (403 otherwise)."""
+
+    async def check(request: Request, principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise PermissionDeniedError(principal.role, f"{request.method} {request.url.path}")
+        return principal
+
+    return check
+
+
+async def command_context(request: Request, principal: PrincipalDep) -> CommandContext:
+    """The context of this request's commands: tenant, actor, correlation and trace ids."""
     state = request.scope.get("state", {})
     return CommandContext(
-        tenant_id=settings.tenant_id,
-        actor=settings.actor,
+        tenant_id=principal.tenant_id,
+        actor=principal.actor,
         correlation_id=state.get("correlation_id") or uuid4().hex,
         trace_id=state.get("trace_id"),
     )

@@ -29,9 +29,11 @@ from adapters.llm.errors import UnsupportedContentError
 from domain.errors import (
     AgentDeletedError,
     AgentNotFoundError,
+    AuthenticationError,
     EngineError,
     InvalidInputError,
     LimitExceededError,
+    PermissionDeniedError,
     ProviderError,
     ProviderNotConfiguredError,
     ProviderRateLimitError,
@@ -39,6 +41,7 @@ from domain.errors import (
     SessionDeletedError,
     SessionNotFoundError,
     TemplateError,
+    TooManyRequestsError,
     VersionConflictError,
 )
 
@@ -67,6 +70,9 @@ STATUS_BY_ERROR: dict[type[EngineError], int] = {
     VersionConflictError: 409,
     InvalidInputError: 422,
     LimitExceededError: 413,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    TooManyRequestsError: 429,
     UnsupportedMediaTypeError: 415,
     TemplateError: 422,
     ProviderNotConfiguredError: 422,
@@ -175,10 +181,14 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def retry_after(error: EngineError) -> dict[str, str] | None:
-    """A `Retry-After` header for a provider's rate limit that said how long to wait."""
+def problem_headers(error: EngineError) -> dict[str, str] | None:
+    """A `Retry-After` header for a limit (ours or a provider's) that said how long to wait.
+
+    A 401 carries the `WWW-Authenticate` challenge instead."""
+    if isinstance(error, AuthenticationError):
+        return {"WWW-Authenticate": 'Bearer realm="chatledger"'}
     wait = getattr(error, "retry_after", None)
-    if not isinstance(error, ProviderRateLimitError) or wait is None:
+    if not isinstance(error, ProviderRateLimitError | TooManyRequestsError) or wait is None:
         return None
     return {"Retry-After": str(max(0, math.ceil(wait)))}
 
@@ -190,7 +200,7 @@ async def engine_error_handler(_: Request, error: Exception) -> Response:
         error.detail,
         title=type(error).title,
         field=getattr(error, "field", None),
-        headers=retry_after(error),
+        headers=problem_headers(error),
     )
 
 
