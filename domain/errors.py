@@ -5,6 +5,7 @@ EngineError
   ├ SessionDeletedError         -> 410
   ├ AgentNotFoundError          -> 404
   ├ AgentDeletedError           -> 410
+  ├ ApiKeyNotFoundError         -> 404  (unknown id, or another tenant's key)
   ├ VersionConflictError        -> 409  (an expected version that no longer holds)
   ├ InvalidInputError           -> 422  (names the offending field)
   │   ├ EmptyMessageError
@@ -13,6 +14,7 @@ EngineError
   ├ LimitExceededError          -> 413
   │   └ MessageTooLargeError
   ├ AuthenticationError         -> 401  (no credentials, or credentials that do not hold)
+  │   └ ApiKeyRevokedError      (a known key, with its secret, that was revoked)
   ├ PermissionDeniedError       -> 403  (the principal's role lacks the right)
   ├ TooManyRequestsError        -> 429  (a per-tenant limit; carries `retry_after` seconds)
   ├ TemplateError               -> 422  (a template that fails to render, or breaks the sandbox)
@@ -75,6 +77,14 @@ class AgentDeletedError(EngineError):
         self.agent_id = str(agent_id)
 
 
+class ApiKeyNotFoundError(EngineError):
+    title = "API key not found"
+
+    def __init__(self, key_id: UUID | str) -> None:
+        super().__init__(f"API key {key_id} not found")
+        self.key_id = str(key_id)
+
+
 class VersionConflictError(EngineError):
     title = "Version conflict"
 
@@ -128,6 +138,15 @@ class AuthenticationError(EngineError):
     """No credentials, or credentials that are unknown, malformed or revoked."""
 
     title = "Authentication required"
+
+
+class ApiKeyRevokedError(AuthenticationError):
+    """The key's secret matched, but the key was revoked (its tenant is known)."""
+
+    def __init__(self, key_id: str, tenant_id: str) -> None:
+        super().__init__(f"API key {key_id} was revoked")
+        self.key_id = key_id
+        self.tenant_id = tenant_id
 
 
 class PermissionDeniedError(EngineError):

@@ -29,6 +29,7 @@ from adapters.llm.errors import UnsupportedContentError
 from domain.errors import (
     AgentDeletedError,
     AgentNotFoundError,
+    ApiKeyNotFoundError,
     AuthenticationError,
     EngineError,
     InvalidInputError,
@@ -67,6 +68,7 @@ STATUS_BY_ERROR: dict[type[EngineError], int] = {
     SessionDeletedError: 410,
     AgentNotFoundError: 404,
     AgentDeletedError: 410,
+    ApiKeyNotFoundError: 404,
     VersionConflictError: 409,
     InvalidInputError: 422,
     LimitExceededError: 413,
