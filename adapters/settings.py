@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     """The principal recorded on events when no one is authenticated."""
     auth: Literal["auto", "required", "off"] = "auto"
     """API keys: `required`, `off` (loopback only), or `auto`: required once a key exists."""
+    auth_max_failures: int = Field(default=20, ge=1)
+    """Failed authentications one client address may make within `auth_failure_window`;
+    beyond them it is answered 429 (with `Retry-After`) until the window has passed."""
+    auth_failure_window: float = Field(default=60.0, gt=0)
+    """Seconds over which failed authentications are counted."""
     secrets_dir: str = ".chatledger"
     """Where the master key (wrapping per-session data keys) and the digest signing key
     live, created with mode 0600 on first use. Keep it out of the database's backups."""

@@ -19,14 +19,14 @@ from domain.context import CommandContext
 from domain.errors import InvalidInputError
 from domain.validation import check_text
 
-Role = Literal["member", "admin", "auditor"]
-ROLES: tuple[Role, ...] = ("member", "admin", "auditor")
+KeyRole = Literal["member", "admin", "auditor"]
+ROLES: tuple[KeyRole, ...] = ("member", "admin", "auditor")
 
 MAX_NAME_LENGTH = 200
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-def check_role(role: str) -> Role:
+def check_role(role: str) -> KeyRole:
     """`role` if it is one of `ROLES`, else `InvalidInputError` naming the field."""
     for known in ROLES:
         if role == known:
@@ -44,7 +44,7 @@ class ApiKey(Aggregate):
 
     class Created(Event, Aggregate.Created):
         TOPIC: ClassVar[str] = "chatledger.ApiKey.Created"
-        role: Role
+        role: KeyRole
         name: str
         secret_sha256: str
         """Hex SHA-256 of the key's secret (the secret is shown once, never stored)."""
@@ -55,7 +55,7 @@ class ApiKey(Aggregate):
         def apply(self, aggregate: ApiKey) -> None:
             aggregate.is_revoked = True
 
-    def __init__(self, *, tenant_id: str, role: Role, name: str, secret_sha256: str) -> None:
+    def __init__(self, *, tenant_id: str, role: KeyRole, name: str, secret_sha256: str) -> None:
         self.tenant_id = tenant_id
         self.role = role
         self.name = name
@@ -104,7 +104,7 @@ class ApiKeyState(Immutable):
 
     id: UUID
     tenant_id: str
-    role: Role
+    role: KeyRole
     name: str
     is_revoked: bool
     version: int

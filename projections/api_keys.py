@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
-from domain.api_key import ApiKey, Role
+from domain.api_key import ApiKey, KeyRole
 from projections.base import Cursor, Projection
 
 KeyStatus = Literal["active", "revoked"]
@@ -27,7 +27,7 @@ class ApiKeyRecord:
 
     id: str
     tenant_id: str
-    role: Role
+    role: KeyRole
     name: str
     secret_sha256: str = field(repr=False)
     status: KeyStatus

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from adapters.http import (
@@ -23,10 +23,12 @@ from adapters.http import (
     routes_chat,
     routes_health,
     routes_history,
+    routes_keys,
     routes_messages,
     routes_replay,
     routes_sessions,
 )
+from adapters.http.auth import AUTH_RESPONSES, Gatekeeper, authorize
 from adapters.http.context import CorrelationMiddleware
 from adapters.http.errors import register_error_handlers
 from adapters.http.limits import BodyLimitMiddleware
@@ -61,6 +63,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     )
     app.state.ledger = ledger
     app.state.settings = settings
+    app.state.gatekeeper = Gatekeeper(ledger, settings)
     modules = (
         routes_sessions,
         routes_messages,
@@ -70,11 +73,18 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_bundles,
         routes_replay,
         routes_agents,
+        routes_keys,
         routes_health,
     )
+    open_modules = (routes_health,)  # probes answer without a key
     routers = [m.router for m in modules]
-    for router in routers:
-        app.include_router(router)
+    for module in modules:
+        if module in open_modules:
+            app.include_router(module.router)
+        else:
+            app.include_router(
+                module.router, dependencies=[Depends(authorize)], responses=AUTH_RESPONSES
+            )
     register_error_handlers(app, [route for router in routers for route in router.routes])
     # The last added runs first: correlation ids wrap everything, 413s included.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

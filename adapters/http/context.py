@@ -7,9 +7,11 @@ ledger, the authenticated `Principal` and the command context.
 
 Roles: `member` works with its tenant's sessions and agents; `auditor` reads
 them and the audit trail; `admin` may do both and manage keys, erase and redact.
-Routes that need more than `member` declare `Depends(require_roles(...))`.
-Without authentication (`Settings.auth` off, loopback only), every request runs
-for `settings.tenant_id` as `settings.actor` with the `admin` role.
+Routes that need more than `member` declare `Depends(require_roles(...))`;
+the others let every role read (GET) and `member` and `admin` write
+(`adapters.http.auth` applies the policy and authenticates). Without
+authentication (`Settings.auth` off, or `auto` before any key exists), every
+request runs for `settings.tenant_id` as `settings.actor` with the `admin` role.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import uuid4
 
 from fastapi import Depends, Request
@@ -26,11 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.ledger import Ledger
 from adapters.settings import Settings
+from domain.api_key import ROLES as ROLES
+from domain.api_key import KeyRole as Role
 from domain.context import CommandContext
 from domain.errors import PermissionDeniedError
-
-Role = Literal["member", "admin", "auditor"]
-ROLES: tuple[Role, ...] = ("member", "admin", "auditor")
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -118,13 +119,17 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets only `roles` through (403 otherwise)."""
+    """A dependency that lets only `roles` through (403 otherwise).
+
+    Its `roles` attribute is the route's policy: `adapters.http.auth.authorize` reads it
+    to refuse (and record) before anything else runs."""
 
     async def check(request: Request, principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise PermissionDeniedError(principal.role, f"{request.method} {request.url.path}")
         return principal
 
+    check.roles = frozenset(roles)  # type: ignore[attr-defined]
     return check
 
 
