@@ -200,6 +200,8 @@ def import_bundle(
             s.originator_version: bytes(s.state)
             for s in engine.recorder.select_events(UUID(target))
         }
+        if stored:
+            engine.get_state(ctx.tenant_id, UUID(target))  # another tenant's id is not found
         fresh: list[StoredEvent] = []
         for event in batch:
             state = _retenanted(event, ctx.tenant_id)

@@ -4,7 +4,9 @@ A turn started with an idempotency key is fingerprinted (`request_hash`: its
 input and options as canonical JSON, hashed) and the fingerprint is recorded
 with its completion. A later request with the same key in the same session is
 answered from that record (`stored_result`) without calling the model; the same
-key with a different request is refused (422). `IdempotentTurns` also knows the
+key with a different request, or from another principal, is refused (422): keys
+are scoped by (tenant, principal, key), so nobody is answered from another
+principal's record. `IdempotentTurns` also knows the
 keyed turns running now, so a request that repeats one waits for it to end and
 is then answered from its record.
 """
@@ -44,7 +46,7 @@ class IdempotentTurns:
     def __init__(self, ledger: Ledger, toolbox: ToolBox) -> None:
         self.ledger = ledger
         self.toolbox = toolbox
-        self._running: dict[tuple[str, str, str | None], asyncio.Task[TurnResult]] = {}
+        self._running: dict[tuple[str, str, str, str | None], asyncio.Task[TurnResult]] = {}
 
     async def recorded(
         self, ctx: CommandContext, session_id: str | UUID, key: str | None, digest: str
@@ -52,7 +54,7 @@ class IdempotentTurns:
         """The recorded result for `key` (after the turn running with it, if any), or None."""
         if key is None:
             return None
-        running = (ctx.tenant_id, str(session_id), key)
+        running = (ctx.tenant_id, ctx.actor, str(session_id), key)
         if running in self._running:
             # The same key is being answered right now: wait, then answer from the record.
             with contextlib.suppress(Exception):
@@ -71,7 +73,7 @@ class IdempotentTurns:
         """Remember `task` as the turn answering `key` until it ends (no key: nothing to do)."""
         if key is None:
             return
-        running = (ctx.tenant_id, str(session_id), key)
+        running = (ctx.tenant_id, ctx.actor, str(session_id), key)
         self._running[running] = task
         task.add_done_callback(lambda _: self._running.pop(running, None))
 
@@ -101,6 +103,10 @@ def stored_result(
     )
     completion = events[0]
     assert isinstance(completion, Session.CompletionRecorded)
+    if completion.actor != ctx.actor:
+        raise InvalidInputError(
+            "header.Idempotency-Key", "was already used by another principal in this session"
+        )
     reply = completion.reply
     following = events[1] if len(events) > 1 else None
     message_id = (

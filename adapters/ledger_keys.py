@@ -13,7 +13,13 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from adapters.api_key_tokens import key_token, new_secret, parse_token, secret_matches, secret_sha256
+from adapters.api_key_tokens import (
+    key_token,
+    new_secret,
+    parse_token,
+    secret_matches,
+    secret_sha256,
+)
 from adapters.ledger_core import LedgerCore, parse_id
 from domain.access import Access
 from domain.api_key import ApiKey

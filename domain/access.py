@@ -24,7 +24,9 @@ class Access(Aggregate):
     class Event(AttributedEvent):
         """Base of access events: who, for which tenant, under which request."""
 
-    class Denied(Event, Aggregate.Created):
+    class Created(Event, Aggregate.Created):
+        """Access was denied (the stream's only event, so it is also its first)."""
+
         TOPIC: ClassVar[str] = "chatledger.Access.Denied"
         method: str
         route: str
@@ -34,7 +36,7 @@ class Access(Aggregate):
         key_id: str | None = None
         reason: str = ""
 
-    Created = Denied  # the stream's only event is its first
+    Denied = Created
 
     def __init__(
         self, *, method: str, route: str, role: str, status: int, key_id: str | None, reason: str
@@ -60,7 +62,7 @@ class Access(Aggregate):
     ) -> Access:
         """The record of one refused attempt, in `ctx.tenant_id`, by `ctx.actor`."""
         return cls._create(
-            cls.Denied,
+            cls.Created,
             id=uuid4(),
             method=method,
             route=route,

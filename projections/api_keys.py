@@ -65,7 +65,9 @@ class ApiKeyProjection(Projection[ApiKeyView]):
     """Keeps the key list in step with key events."""
 
     name: ClassVar[str] = "api_keys"
-    topics: ClassVar[tuple[str, ...]] = tuple(get_topic(c) for c in (ApiKey.Created, ApiKey.Revoked))
+    topics: ClassVar[tuple[str, ...]] = tuple(
+        get_topic(c) for c in (ApiKey.Created, ApiKey.Revoked)
+    )
 
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)

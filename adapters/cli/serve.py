@@ -1,7 +1,10 @@
-"""`chatledger serve`: the HTTP API on this machine's loopback interface.
+"""`chatledger serve`: the HTTP API, on loopback unless API keys protect it.
 
-An entry point: it builds telemetry from `OTEL_*`, installs it as
-OpenTelemetry's global providers, and flushes it when the server stops.
+Listening on any other address needs authentication in force: `auth=required`,
+or `auth=auto` with at least one key created (`chatledger keys create`).
+Without it, `serve` refuses with one line and exit 2. An entry point: it builds
+telemetry from `OTEL_*`, installs it as OpenTelemetry's global providers, and
+flushes it when the server stops.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from adapters.cli.database import load_settings, opened_ledger
 from adapters.cli.errors import CliInputError
 from adapters.cli.options import DatabaseUrl
 from adapters.cli.otel import command_telemetry
+from adapters.ledger import Ledger
+from adapters.settings import Settings
 
 
 def is_loopback(host: str) -> bool:
@@ -38,13 +43,8 @@ def serve(
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the HTTP API (loopback only until API keys arrive)."""
+    """Serve the HTTP API (beyond loopback only with API keys in force)."""
     settings = load_settings(database_url=database_url, host=host, port=port)
-    if not is_loopback(settings.host):
-        raise CliInputError(
-            f"refusing to listen on {settings.host}: without API keys the API has no"
-            " authentication, so serve only listens on loopback (127.0.0.1, ::1, localhost)"
-        )
     import uvicorn
 
     from adapters.http.app import create_app
@@ -53,4 +53,23 @@ def serve(
         command_telemetry(os.environ, install_globally=True) as telemetry,
         opened_ledger(settings, telemetry=telemetry) as ledger,
     ):
+        check_exposure(settings, ledger)
         uvicorn.run(create_app(ledger, settings), host=settings.host, port=settings.port)
+
+
+def auth_in_force(settings: Settings, ledger: Ledger) -> bool:
+    """Whether requests need a key: `auth=required`, or `auto` once a key exists."""
+    if settings.auth == "auto":
+        return ledger.has_api_keys()
+    return settings.auth == "required"
+
+
+def check_exposure(settings: Settings, ledger: Ledger) -> None:
+    """Refuse a non-loopback address while the API answers without a key."""
+    if is_loopback(settings.host) or auth_in_force(settings, ledger):
+        return
+    raise CliInputError(
+        f"refusing to listen on {settings.host}: the API has no authentication in force"
+        f" (auth={settings.auth}, no API keys); create one with 'chatledger keys create'"
+        " or listen on loopback (127.0.0.1, ::1, localhost)"
+    )
