@@ -22,7 +22,7 @@ from projections.session_list import SessionQuery
 Run = Callable[..., Result]
 RunJson = Callable[..., Any]
 
-PROJECTIONS = {"session_list", "history", "agent_list", "completions"}
+PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys"}
 
 
 def make_sessions(chatledger_json: RunJson, count: int) -> list[str]:
@@ -131,7 +131,7 @@ def test_a_projection_worker_catches_up_and_stops_cleanly_on_sigterm(
         assert worker.returncode == 0, stderr
         [started] = stdout.splitlines()
         assert started.startswith(
-            "projection worker for session_list, history, agent_list, completions on "
+            "projection worker for session_list, history, agent_list, completions, api_keys on "
         )
         assert "Traceback" not in stderr
         titles = [s.title for s in writer.list_sessions(SessionQuery(settings.tenant_id)).data]

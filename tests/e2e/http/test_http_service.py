@@ -31,11 +31,13 @@ ROUTES = {
     "/v1/replays": {"post"},
     "/v1/agents": {"get", "post"},
     "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
+    "/v1/keys": {"get", "post"},
+    "/v1/keys/{key_id}": {"get", "delete"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
 
-PROJECTIONS = {"session_list", "history", "agent_list", "completions"}
+PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys"}
 
 
 async def test_the_service_is_alive(client: httpx.AsyncClient) -> None:
