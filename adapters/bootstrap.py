@@ -16,6 +16,7 @@ from adapters.llm.registry import ModelRegistry
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.postgres import schema_lock
 from adapters.persistence.sql_agent_list import SqlAgentListView
+from adapters.persistence.sql_audit import SqlAuditView
 from adapters.persistence.sql_completions import SqlCompletionsView
 from adapters.persistence.sql_dialect import SQLITE, postgres_dialect
 from adapters.persistence.sql_history import SqlHistoryView
@@ -27,6 +28,7 @@ from adapters.telemetry import Telemetry, configure_telemetry
 from adapters.tools import ToolBox
 from domain.engine import Engine
 from projections.agent_list import AgentListProjection
+from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.completions import CompletionsProjection
 from projections.history import HistoryProjection
@@ -98,12 +100,14 @@ def _wire(settings: Settings, db: Database) -> Ledger:
         history=SqlHistoryView(dialect, read),
         agents=SqlAgentListView(dialect, read),
         completions=SqlCompletionsView(dialect, read),
+        audit=SqlAuditView(dialect, read),
     )
     projections: list[Projection[Any]] = [
         SessionListProjection(views.sessions),
         HistoryProjection(views.history),
         AgentListProjection(views.agents),
         CompletionsProjection(views.completions),
+        AuditProjection(views.audit),
     ]
     store = SqlViewStore(
         recorder.datastore,

@@ -22,6 +22,7 @@ from domain.errors import SessionNotFoundError
 from domain.message import Message
 from domain.session import PatchMode, Session, SessionState
 from projections.agent_list import AgentListView
+from projections.audit import AuditView
 from projections.completions import CompletionsView
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -47,9 +48,10 @@ class Views:
     history: HistoryView
     agents: AgentListView
     completions: CompletionsView
+    audit: AuditView
 
     def all(self) -> list[Any]:
-        return [self.sessions, self.history, self.agents, self.completions]
+        return [self.sessions, self.history, self.agents, self.completions, self.audit]
 
 
 def parse_id(value: str | UUID, not_found: Callable[[str], Exception]) -> UUID:

@@ -1,5 +1,5 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
-travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, serve.
+travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, audit, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -14,6 +14,7 @@ import typer
 
 from adapters.cli import (
     agents,
+    audit,
     branches,
     bundles,
     chat,
@@ -53,5 +54,6 @@ app.command("import")(bundles.import_session)
 app.command("replay")(replay.replay_sessions)
 app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
+app.command("audit")(audit.audit)
 
 __all__ = ["app"]

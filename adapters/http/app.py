@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.http import (
     routes_agents,
+    routes_audit,
     routes_branches,
     routes_bundles,
     routes_chat,
@@ -70,6 +71,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_bundles,
         routes_replay,
         routes_agents,
+        routes_audit,
         routes_health,
     )
     routers = [m.router for m in modules]
