@@ -160,4 +160,3 @@ class AuditProjection(Projection[AuditView]):
         entry = audit_entry(event, position)
         if entry is not None:
             self.view.add_entry(cursor, entry)
-

@@ -50,9 +50,7 @@ def audit(
     ] = None,
     output_format: Annotated[
         Format,
-        typer.Option(
-            "--format", help="table/json: one page; ndjson/csv: every matching entry."
-        ),
+        typer.Option("--format", help="table/json: one page; ndjson/csv: every matching entry."),
     ] = "table",
     out: Annotated[
         str | None,

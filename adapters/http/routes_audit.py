@@ -62,8 +62,10 @@ def read_audit(
     session_id: Annotated[str | None, Query(description="events of (or naming) a session")] = None,
     type: Annotated[
         str | None,
-        Query(description="an event type (`Session.MessageAppended`), or a prefix ending "
-        "in `.` (`Session.`)"),
+        Query(
+            description="an event type (`Session.MessageAppended`), or a prefix ending "
+            "in `.` (`Session.`)"
+        ),
     ] = None,
     since: Annotated[AwareDatetime | None, Query(description="recorded at or after")] = None,
     until: Annotated[AwareDatetime | None, Query(description="recorded before")] = None,
@@ -71,8 +73,7 @@ def read_audit(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     format: Annotated[
         Literal["json", "ndjson", "csv"] | None,
-        Query(description="`json` (a page), or `ndjson`/`csv` (everything; default: by "
-        "`Accept`)"),
+        Query(description="`json` (a page), or `ndjson`/`csv` (everything; default: by `Accept`)"),
     ] = None,
 ) -> PageOut[AuditEntryOut] | StreamingResponse:
     """Every event of this tenant, oldest first: position, stream, version, type, actor,

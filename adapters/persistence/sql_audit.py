@@ -44,7 +44,7 @@ class SqlAuditView(AuditView):
     def add_entry(self, cursor: Cursor, entry: AuditEntry) -> None:
         stream_id = None if entry.stream_id == entry.session_id else entry.stream_id
         cursor.execute(
-            self.d.sql(f"INSERT INTO {self.t} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            self.d.sql(f"INSERT INTO {self.t} ({_COLUMNS}) VALUES ({', '.join('?' * 11)})"),
             (
                 entry.position,
                 entry.tenant_id,
@@ -67,8 +67,7 @@ class SqlAuditView(AuditView):
         limit = check_page_size(query.limit)
         where, params = self._conditions(query)
         sql = (
-            f"SELECT {_COLUMNS} FROM {self.t} WHERE {' AND '.join(where)}"
-            " ORDER BY position LIMIT ?"
+            f"SELECT {_COLUMNS} FROM {self.t} WHERE {' AND '.join(where)} ORDER BY position LIMIT ?"
         )
         with self.read() as db:
             db.execute(self.d.sql(sql), [*params, limit + 1])

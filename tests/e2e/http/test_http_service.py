@@ -31,11 +31,12 @@ ROUTES = {
     "/v1/replays": {"post"},
     "/v1/agents": {"get", "post"},
     "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
+    "/v1/audit": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
 
-PROJECTIONS = {"session_list", "history", "agent_list", "completions"}
+PROJECTIONS = {"session_list", "history", "agent_list", "completions", "audit"}
 
 
 async def test_the_service_is_alive(client: httpx.AsyncClient) -> None:
