@@ -63,7 +63,10 @@ def _chat_service(ledger: Ledger, settings: Settings, telemetry: Telemetry | Non
     return ChatService(
         ledger,
         ModelRegistry(settings, instrument=telemetry.instrument),
-        renderer=SandboxedRenderer(),
+        renderer=SandboxedRenderer(
+            max_output_chars=settings.template_max_output_chars,
+            max_seconds=settings.template_timeout,
+        ),
         toolbox=ToolBox(),
         tracer_provider=telemetry.tracer_provider,
         max_tool_rounds=settings.max_tool_rounds,

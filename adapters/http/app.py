@@ -33,6 +33,7 @@ from adapters.http.errors import register_error_handlers
 from adapters.http.limits import BodyLimitMiddleware
 from adapters.http.openapi import problem_openapi
 from adapters.http.sse import add_event_schemas
+from adapters.http.streams import StreamSlots
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 
@@ -62,6 +63,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     )
     app.state.ledger = ledger
     app.state.settings = settings
+    app.state.stream_slots = StreamSlots(settings.max_streams_per_tenant)
     modules = (
         routes_sessions,
         routes_messages,
