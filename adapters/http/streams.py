@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -69,10 +70,14 @@ class StreamSlots:
 
 
 class SlotStreamingResponse(StreamingResponse):
-    """A streaming response that releases its slot once sent, failed or abandoned."""
+    """A streaming response that releases its slot once sent, failed or abandoned.
 
-    def __init__(self, content: Any, slot: StreamSlot, **options: Any) -> None:
-        super().__init__(content, **options)
+    The slot is free as soon as the last frame is produced, before the body ends, so a
+    client may start its next stream the moment this one is over.
+    """
+
+    def __init__(self, frames: AsyncIterator[bytes], slot: StreamSlot, **options: Any) -> None:
+        super().__init__(_releasing(frames, slot), **options)
         self.slot = slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,6 +85,14 @@ class SlotStreamingResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.slot.release()
+
+
+async def _releasing(frames: AsyncIterator[bytes], slot: StreamSlot) -> AsyncIterator[bytes]:
+    try:
+        async for frame in frames:
+            yield frame
+    finally:
+        slot.release()
 
 
 async def stream_slots(request: Request) -> StreamSlots:
