@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     """Streamed (SSE) chat turns one tenant may have open at once (0: no cap); 429 beyond."""
     max_batch_messages: int = Field(default=1000, ge=1)
     """Messages one request may append or send to a model at once; 413 beyond."""
+    max_replay_sessions: int = Field(default=100, ge=1)
+    """Sessions one `POST /v1/replays` may replay (each may call a model); 413 beyond."""
     template_timeout: float = Field(default=1.0, gt=0)
     """Seconds a situation or instructions template may take to render; 422 beyond."""
     template_max_output_chars: int = Field(default=100_000, ge=1)

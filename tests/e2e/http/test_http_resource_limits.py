@@ -41,6 +41,7 @@ def settings(make_fake_settings: Callable[..., Settings]) -> Settings:
         max_batch_messages=MAX_BATCH_MESSAGES,
         template_timeout=0.3,
         template_max_output_chars=1_000,
+        max_replay_sessions=2,
     )
 
 
@@ -185,6 +186,28 @@ async def test_an_imported_bundle_with_a_message_over_the_limit_is_refused(
 
     assert response.status_code == 413, response.text
     assert response.json()["field"].startswith("bundle: session ")
+
+
+# Batches of model calls
+
+
+async def test_a_replay_batch_selecting_more_sessions_than_allowed_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    for n in range(3):
+        await client.post("/v1/sessions", json={"metadata": {"suite": "big", "n": n}})
+    body = {"metadata_filter": {"suite": "big"}, "mode": "deterministic"}
+
+    refused = await client.post("/v1/replays", json=body)
+    within = await client.post(
+        "/v1/replays", json={**body, "metadata_filter": {"suite": "big", "n": 1}}
+    )
+
+    assert refused.status_code == 413
+    assert refused.json()["field"] == "metadata_filter"
+    assert within.status_code == 200
+    listed = (await client.get("/v1/sessions")).json()["data"]
+    assert len(listed) == 3 + 1  # the refused batch replayed nothing; the other one branch
 
 
 # Templates
