@@ -70,11 +70,13 @@ def _chat_url(sid: str) -> str:
     return f"/v1/sessions/{sid}/chat"
 
 
-async def _first_frame(response: httpx.Response) -> str:
-    async for chunk in response.aiter_text():
-        if "\n\n" in chunk:
-            return chunk
-    return ""
+async def _first_frame(chunks: AsyncIterator[str]) -> str:
+    """Text up to the end of the first frame. The caller keeps `chunks` (the response's
+    iterator) alive: dropping it would close the response, and so the stream."""
+    text = ""
+    while "\n\n" not in text:
+        text += await anext(chunks)
+    return text
 
 
 async def test_a_stream_over_the_tenants_cap_is_429_with_retry_after_while_others_stream(
@@ -82,12 +84,14 @@ async def test_a_stream_over_the_tenants_cap_is_429_with_retry_after_while_other
 ) -> None:
     sid = await _session(http)
     theirs = await _session(http, "other")
-    fake_provider.script(Reply(text="slow answer", chunks=2, stall_after=1, stall_s=3.0))
+    fake_provider.script(Reply(text="slow answer", chunks=2, stall_after=1, stall_s=30.0))
     fake_provider.script(Reply(text="not streamed"), Reply(text="their answer"))
 
     async with http.stream("POST", _chat_url(sid), json=_streamed("first")) as first:
         assert first.status_code == 200
-        assert "execution" in await _first_frame(first)
+        chunks = first.aiter_text()
+        assert "execution" in await _first_frame(chunks)
+        assert slots[1].open_streams("local") == 1
 
         refused = await http.post(_chat_url(sid), json=_streamed("second"))
         as_json = await http.post(f"/v1/sessions/{sid}/chat", json={"message": "not streamed"})
@@ -135,11 +139,12 @@ async def test_the_slot_is_free_again_once_the_client_goes_away(
     http: httpx.AsyncClient, fake_provider: FakeProvider, slots: tuple[str, StreamSlots]
 ) -> None:
     sid = await _session(http)
-    fake_provider.script(Reply(text="slow answer", chunks=3, stall_after=1, stall_s=2.0))
+    fake_provider.script(Reply(text="slow answer", chunks=3, stall_after=1, stall_s=30.0))
     fake_provider.script(Reply(text="next"))
 
     async with http.stream("POST", _chat_url(sid), json=_streamed("first")) as first:
-        await _first_frame(first)
+        chunks = first.aiter_text()
+        await _first_frame(chunks)
         assert slots[1].open_streams("local") == 1
     # Disconnected mid-stream: the server notices (at once, or at its next frame).
     for _ in range(300):  # up to 15 s
