@@ -17,6 +17,7 @@ from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.postgres import schema_lock
 from adapters.persistence.sql_agent_list import SqlAgentListView
 from adapters.persistence.sql_api_keys import SqlApiKeyView
+from adapters.persistence.sql_audit import SqlAuditView
 from adapters.persistence.sql_completions import SqlCompletionsView
 from adapters.persistence.sql_dialect import SQLITE, postgres_dialect
 from adapters.persistence.sql_history import SqlHistoryView
@@ -29,6 +30,7 @@ from adapters.tools import ToolBox
 from domain.engine import Engine
 from projections.agent_list import AgentListProjection
 from projections.api_keys import ApiKeyProjection
+from projections.audit import AuditProjection
 from projections.base import Projection
 from projections.completions import CompletionsProjection
 from projections.history import HistoryProjection
@@ -63,7 +65,10 @@ def _chat_service(ledger: Ledger, settings: Settings, telemetry: Telemetry | Non
     return ChatService(
         ledger,
         ModelRegistry(settings, instrument=telemetry.instrument),
-        renderer=SandboxedRenderer(),
+        renderer=SandboxedRenderer(
+            max_output_chars=settings.template_max_output_chars,
+            max_seconds=settings.template_timeout,
+        ),
         toolbox=ToolBox(),
         tracer_provider=telemetry.tracer_provider,
         max_tool_rounds=settings.max_tool_rounds,
@@ -101,6 +106,7 @@ def _wire(settings: Settings, db: Database) -> Ledger:
         agents=SqlAgentListView(dialect, read),
         completions=SqlCompletionsView(dialect, read),
         keys=SqlApiKeyView(dialect, read),
+        audit=SqlAuditView(dialect, read),
     )
     projections: list[Projection[Any]] = [
         SessionListProjection(views.sessions),
@@ -108,6 +114,7 @@ def _wire(settings: Settings, db: Database) -> Ledger:
         AgentListProjection(views.agents),
         CompletionsProjection(views.completions),
         ApiKeyProjection(views.keys),
+        AuditProjection(views.audit),
     ]
     store = SqlViewStore(
         recorder.datastore,

@@ -22,6 +22,7 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 
 from domain.context import CommandContext
+from domain.engine import Engine
 from domain.errors import InvalidInputError, SessionNotFoundError
 from domain.session import Session
 
@@ -217,6 +218,7 @@ def import_bundle(
         if not fresh:
             continue
         domain_events = [engine.mapper.to_domain_event(s) for s in fresh]
+        _check_messages(engine, domain_events)
         _check_sources(ledger, ctx.tenant_id, domain_events, present | set(renamed.values()))
         engine.recorder.insert_events(fresh, recorded_events=domain_events)
         imported += len(fresh)
@@ -224,6 +226,14 @@ def import_bundle(
             engine.take_snapshot(UUID(target))  # so loading it does not replay the whole stream
     ledger.catch_up()
     return ImportResult(session_id=renamed.get(root, root), imported=imported, skipped=skipped)
+
+
+def _check_messages(engine: Engine, events: list[Any]) -> None:
+    """Refuse a bundle holding a message the engine would not append (too large, say)."""
+    for event in events:
+        if isinstance(event, Session.MessageAppended):
+            field = f"bundle: session {event.originator_id} version {event.originator_version}"
+            engine.checked_message(event.message, field)
 
 
 def _retenanted(event: _Event, tenant_id: str) -> bytes:

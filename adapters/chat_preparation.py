@@ -71,6 +71,8 @@ def prepare(
         default_provider=provider,
         default_model=models.default_model(provider),
     )
+    if prepared.input_messages:
+        ledger.engine.checked_messages(prepared.input_messages)  # sizes, before any model call
     if check_provider:
         models.check(prepared.provider)
         if prepared.provider in WIRE_PROVIDERS:

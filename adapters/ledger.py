@@ -1,8 +1,8 @@
 """The Python API: `Ledger`, one object over one database.
 
 It is `LedgerCore` (sessions, messages, events, projections) with branches and
-time travel (`HistoryAPI`), agents (`AgentsAPI`), chat (`ChatAPI`) and API keys
-(`KeysAPI`) mixed in.
+time travel (`HistoryAPI`), agents (`AgentsAPI`), the audit trail (`AuditAPI`), chat
+(`ChatAPI`) and API keys (`KeysAPI`) mixed in.
 Build one with `adapters.bootstrap.open_ledger`.
 """
 
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from adapters.bundles import ImportResult, export_bundle, import_bundle
 from adapters.ledger_agents import AgentsAPI
+from adapters.ledger_audit import AuditAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
 from adapters.ledger_history import FullState, HistoryAPI
@@ -23,7 +24,7 @@ from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, ChatAPI, HistoryAPI, KeysAPI):
+class Ledger(AgentsAPI, AuditAPI, ChatAPI, HistoryAPI, KeysAPI):
     """chatledger's Python API over one database."""
 
     def export_session(

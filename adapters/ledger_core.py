@@ -23,6 +23,7 @@ from domain.message import Message
 from domain.session import PatchMode, Session, SessionState
 from projections.agent_list import AgentListView
 from projections.api_keys import ApiKeyView
+from projections.audit import AuditView
 from projections.completions import CompletionsView
 from projections.history import HistoryEntry, HistoryQuery, HistoryView
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -49,9 +50,10 @@ class Views:
     agents: AgentListView
     completions: CompletionsView
     keys: ApiKeyView
+    audit: AuditView
 
     def all(self) -> list[Any]:
-        return [self.sessions, self.history, self.agents, self.completions, self.keys]
+        return [self.sessions, self.history, self.agents, self.completions, self.keys, self.audit]
 
 
 def parse_id(value: str | UUID, not_found: Callable[[str], Exception]) -> UUID:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from domain.context import CommandContext
+from domain.errors import LimitExceededError
 from projections.session_list import SessionQuery
 
 if TYPE_CHECKING:
@@ -66,8 +67,10 @@ async def replay_batch(
     options: ReplayOptions,
     *,
     on_progress: Progress | None = None,
+    max_sessions: int | None = None,
 ) -> BatchReport:
-    """Replay each session whose metadata contains `metadata_filter` (replays excluded)."""
+    """Replay each session whose metadata contains `metadata_filter` (replays excluded);
+    more than `max_sessions` of them is refused (413) before any is replayed."""
     sessions = []
     cursor = None
     while True:
@@ -78,6 +81,12 @@ async def replay_batch(
         sessions += [s for s in page.data if "replay_of" not in s.metadata]
         if (cursor := page.next_cursor) is None:
             break
+        if max_sessions is not None and len(sessions) > max_sessions:
+            break
+    if max_sessions is not None and len(sessions) > max_sessions:
+        raise LimitExceededError(
+            "metadata_filter", f"more than {max_sessions} sessions match, the limit per batch"
+        )
     reports: list[ReplayReport] = []
     for done, summary in enumerate(sessions, start=1):
         reports.append(await replay_session(ledger, ctx, UUID(summary.id), options))

@@ -147,6 +147,16 @@ class Settings(BaseSettings):
     )
     max_tool_rounds: int = 5
     """Model calls a turn may make to run registered tools before it stops."""
+    max_streams_per_tenant: int = Field(default=8, ge=0)
+    """Streamed (SSE) chat turns one tenant may have open at once (0: no cap); 429 beyond."""
+    max_batch_messages: int = Field(default=1000, ge=1)
+    """Messages one request may append or send to a model at once; 413 beyond."""
+    max_replay_sessions: int = Field(default=100, ge=1)
+    """Sessions one `POST /v1/replays` may replay (each may call a model); 413 beyond."""
+    template_timeout: float = Field(default=1.0, gt=0)
+    """Seconds a situation or instructions template may take to render; 422 beyond."""
+    template_max_output_chars: int = Field(default=100_000, ge=1)
+    """Characters a template may render to (and the largest value it may build); 422 beyond."""
 
     def database(self) -> Database:
         return parse_database_url(self.database_url)
@@ -158,6 +168,7 @@ class Settings(BaseSettings):
             "MAPPER_TOPIC": get_topic(PydanticMapper),
             "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
             "MAX_MESSAGE_BYTES": str(self.max_message_bytes),
+            "MAX_BATCH_MESSAGES": str(self.max_batch_messages),
         }
         if db.backend == "sqlite":
             env |= {

@@ -26,6 +26,7 @@ from domain.context import CommandContext
 from domain.errors import (
     EmptyMessageError,
     InvalidVersionError,
+    LimitExceededError,
     MessageTooLargeError,
     SessionDeletedError,
     SessionNotFoundError,
@@ -67,11 +68,13 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, Application[UUID]):
     env = {  # noqa: RUF012
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "MAX_MESSAGE_BYTES": str(1024 * 1024),
+        "MAX_BATCH_MESSAGES": "1000",
     }
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
         self.max_message_bytes = int(self.env.get("MAX_MESSAGE_BYTES") or 0)
+        self.max_batch_messages = int(self.env.get("MAX_BATCH_MESSAGES") or 0)
 
     # Commands
 
@@ -116,9 +119,7 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, Application[UUID]):
         expected_version: int | None = None,
     ) -> CommandResult:
         """Append messages to the history, atomically, each with a new id."""
-        if not messages:
-            raise EmptyMessageError("messages")
-        checked = [self._checked_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+        checked = self.checked_messages(messages)
 
         def decide(session: Session) -> None:
             for message in checked:
@@ -299,7 +300,19 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, Application[UUID]):
         processing_event.saved_kwargs.setdefault("recorded_events", processing_event.events)
         return super()._record(processing_event)
 
-    def _checked_message(self, message: Message, field: str) -> Message:
+    def checked_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """`messages`, refused when empty, too many, or one of them invalid or too large."""
+        if not messages:
+            raise EmptyMessageError("messages")
+        if self.max_batch_messages and len(messages) > self.max_batch_messages:
+            raise LimitExceededError(
+                "messages",
+                f"{len(messages)} messages in one request, the limit is {self.max_batch_messages}",
+            )
+        return [self.checked_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+
+    def checked_message(self, message: Message, field: str) -> Message:
+        """`message`, refused when empty, not storable JSON, or over `max_message_bytes`."""
         if not message.content:
             raise EmptyMessageError(f"{field}.content")
         payload = message.model_dump(mode="python", exclude_none=True)

@@ -57,9 +57,15 @@ class Projection(ABC, Generic[TView]):
 
     name: ClassVar[str]
     topics: ClassVar[tuple[str, ...]]
+    all_topics: ClassVar[bool] = False
+    """True for a projection of every event in the log, whatever its topic (`topics` unused)."""
 
     def __init__(self, view: TView) -> None:
         self.view = view
+
+    def process_at(self, event: Any, cursor: Cursor, position: int) -> None:
+        """Apply one event recorded at log `position`; views that keep positions override it."""
+        self.process_event(event, cursor)
 
     @abstractmethod
     def process_event(self, event: Any, cursor: Cursor) -> None:

@@ -56,7 +56,7 @@ class ProjectionRunner:
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
-        self._topics = {p.name: frozenset(p.topics) for p in projections}
+        self._topics = {p.name: None if p.all_topics else frozenset(p.topics) for p in projections}
         self._inline = threading.local()
 
     def apply_inline(self, cursor: Cursor, events: Sequence[Any], ids: Sequence[int]) -> None:
@@ -75,9 +75,9 @@ class ProjectionRunner:
                 continue
             moved += 1
             topics = self._topics[name]
-            for event in events:
-                if get_topic(type(event)) in topics:
-                    projection.process_event(event, cursor)
+            for event, position in zip(events, ids, strict=True):
+                if topics is None or get_topic(type(event)) in topics:
+                    projection.process_at(event, cursor, position)
         if moved == len(self.projections):
             self._inline.position = ids[-1]
 
@@ -176,9 +176,9 @@ class ProjectionRunner:
                 ):
                     continue  # someone else moved it: read the position again
                 for notification in notifications:
-                    if notification.topic in topics:
+                    if topics is None or notification.topic in topics:
                         event = self.app.mapper.to_domain_event(notification)
-                        projection.process_event(event, cursor)
+                        projection.process_at(event, cursor, notification.id)
                 if on_progress is not None:
                     head = max(head, self.store.max_notification_id(cursor))
             processed += len(notifications)

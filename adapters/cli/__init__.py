@@ -1,6 +1,6 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
 travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, API keys,
-serve.
+the audit trail, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -15,6 +15,7 @@ import typer
 
 from adapters.cli import (
     agents,
+    audit,
     branches,
     bundles,
     chat,
@@ -56,5 +57,6 @@ app.command("replay")(replay.replay_sessions)
 app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
 app.add_typer(keys.app, name="keys")
+app.command("audit")(audit.audit)
 
 __all__ = ["app"]

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from adapters.http import (
     routes_agents,
+    routes_audit,
     routes_branches,
     routes_bundles,
     routes_chat,
@@ -34,6 +35,7 @@ from adapters.http.errors import register_error_handlers
 from adapters.http.limits import BodyLimitMiddleware
 from adapters.http.openapi import problem_openapi
 from adapters.http.sse import add_event_schemas
+from adapters.http.streams import StreamSlots
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 
@@ -64,6 +66,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     app.state.ledger = ledger
     app.state.settings = settings
     app.state.gatekeeper = Gatekeeper(ledger, settings)
+    app.state.stream_slots = StreamSlots(settings.max_streams_per_tenant)
     modules = (
         routes_sessions,
         routes_messages,
@@ -74,6 +77,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_replay,
         routes_agents,
         routes_keys,
+        routes_audit,
         routes_health,
     )
     open_modules = (routes_health,)  # probes answer without a key

@@ -59,11 +59,15 @@ _api_key = APIKeyHeader(
 
 
 def allowed_roles(route: Any, method: str) -> frozenset[Role]:
-    """The roles `route` lets call `method`: its `require_roles`, else the default policy."""
-    for dependency in getattr(route, "dependencies", ()):
-        roles = getattr(dependency.dependency, "roles", None)
+    """The roles `route` lets call `method`: its `require_roles` (declared on the route, its
+    router or as a parameter's dependency), else the default policy."""
+    pending = list(getattr(getattr(route, "dependant", None), "dependencies", ()))
+    while pending:
+        dependant = pending.pop()
+        roles = getattr(dependant.call, "roles", None)
         if roles is not None:
             return frozenset(roles)
+        pending.extend(dependant.dependencies)
     return frozenset(ROLES) if method in READ_METHODS else WRITERS
 
 

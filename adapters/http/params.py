@@ -113,6 +113,13 @@ def version_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
+def audit_cursor(cursor: str | None) -> str | None:
+    """An audit-trail cursor, checked to be one this server issued."""
+    if cursor is not None:
+        _position(cursor, position=int)
+    return cursor
+
+
 def _position(cursor: str, **fields: type[int] | type[str]) -> dict[str, Any]:
     try:
         return decode_cursor(cursor, **fields)

@@ -5,7 +5,8 @@ A turn is checked and started by `ChatService.start` before any byte is
 answered, so every refusal (unknown or deleted session or agent, invalid
 input, template errors, an unconfigured provider, a reused idempotency key) is
 an ordinary problem+json response. Then the turn answers as one JSON
-`TurnResult`, or streams its events (`sse.py`). The turn runs in its own task:
+`TurnResult`, or streams its events (`sse.py`); a tenant's concurrent streams
+are capped (`streams.py`: 429 with `Retry-After` over the cap). The turn runs in its own task:
 a client that goes away mid-stream does not stop it from being recorded.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response
-from fastapi.responses import StreamingResponse
 
 from adapters.chat_events import TurnResult
 from adapters.http.context import ContextDep, LedgerDep
@@ -31,6 +31,7 @@ from adapters.http.sse import (
     event_stream_content,
     turn_frames,
 )
+from adapters.http.streams import SlotStreamingResponse, StreamSlotsDep
 
 router = APIRouter(
     prefix="/v1/sessions/{session_id}",
@@ -77,14 +78,21 @@ async def chat(
     session_id: str,
     body: ChatIn,
     key: IdempotencyKeyDep,
+    slots: StreamSlotsDep,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
-    handle = await ledger.chat_service.start(
-        ctx, session_id, body.to_turn(), idempotency_key=key, suggestions=body.suggestions
-    )
-    if wants_stream(body.stream, accept):
-        return StreamingResponse(
-            turn_frames(handle), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS
+    slot = slots.acquire(ctx.tenant_id) if wants_stream(body.stream, accept) else None
+    try:
+        handle = await ledger.chat_service.start(
+            ctx, session_id, body.to_turn(), idempotency_key=key, suggestions=body.suggestions
+        )
+    except BaseException:
+        if slot is not None:
+            slot.release()
+        raise
+    if slot is not None:
+        return SlotStreamingResponse(
+            turn_frames(handle), slot, media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS
         )
     result = await handle.result()
     response.headers["ETag"] = etag(result.version)

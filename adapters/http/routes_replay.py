@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse
 
 from adapters.http.context import ContextDep, LedgerDep
@@ -27,6 +27,7 @@ from adapters.http.schemas_replay import ReplayIn, ReplaysIn
 from adapters.ledger import Ledger, session_uuid
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from adapters.replay_report import BatchReport, render_html, replay_batch
+from adapters.settings import Settings
 
 router = APIRouter(tags=["replay"], dependencies=[Depends(json_input_guard)])
 
@@ -121,13 +122,17 @@ async def replay_many(
     ledger: LedgerDep,
     ctx: ContextDep,
     body: ReplaysIn,
+    request: Request,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     """Replay, one after the other, every session of this tenant whose metadata contain
     `metadata_filter` (earlier replays' branches excluded), with totals over all turns."""
     options = body.to_options()
     await anyio.to_thread.run_sync(_check, ledger, options)
-    batch = await replay_batch(ledger, ctx, body.metadata_filter, options)
+    settings: Settings = request.app.state.settings
+    batch = await replay_batch(
+        ledger, ctx, body.metadata_filter, options, max_sessions=settings.max_replay_sessions
+    )
     if wants_html(accept):
         return HTMLResponse(render_html(batch))
     return batch

@@ -31,6 +31,7 @@ from domain.message import Message
 READ = frozenset({"member", "auditor", "admin"})
 WRITE = frozenset({"member", "admin"})
 ADMIN = frozenset({"admin"})
+AUDIT = frozenset({"auditor", "admin"})
 OK = frozenset({200, 201, 204})
 
 
@@ -87,6 +88,7 @@ MATRIX: dict[str, Row] = {
     "GET /v1/keys": Row(ADMIN),
     "GET /v1/keys/{key_id}": Row(ADMIN),
     "DELETE /v1/keys/{key_id}": Row(ADMIN),
+    "GET /v1/audit": Row(AUDIT, params={"session_id": "{session_id}"}, foreign=OK),
 }
 
 MARKER = "tenant-a-private"

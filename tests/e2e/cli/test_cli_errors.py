@@ -91,7 +91,7 @@ def test_a_malformed_session_id_is_an_unknown_session(
         (["show", UNKNOWN, "--at", "2025-01-01T00:00:00"], "needs a UTC offset"),
         (
             ["projections", "rebuild", "nope"],
-            "unknown projection 'nope' (known: agent_list, api_keys, completions, history,"
+            "unknown projection 'nope' (known: agent_list, api_keys, audit, completions, history,"
             " session_list)",
         ),
         (["projections", "run", "--interval", "0"], "--interval must be positive"),

@@ -22,7 +22,7 @@ from projections.session_list import SessionQuery
 Run = Callable[..., Result]
 RunJson = Callable[..., Any]
 
-PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys"}
+PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys", "audit"}
 
 
 def make_sessions(chatledger_json: RunJson, count: int) -> list[str]:
@@ -56,6 +56,7 @@ def test_a_rebuilt_view_lists_exactly_what_it_listed_before(
     chatledger_json("sessions", "delete", ids[1])
     sessions_before = chatledger_json("sessions", "list", "--include-deleted")
     history_before = chatledger_json("history", ids[2])
+    audit_before = chatledger_json("audit")
 
     rebuilt = chatledger_json("projections", "rebuild", "session_list")
     assert rebuilt == {"name": "session_list", "events_read": 8, "position": 8, "head": 8}
@@ -65,6 +66,9 @@ def test_a_rebuilt_view_lists_exactly_what_it_listed_before(
         "rebuilt history: 8 events read\n"
     )
     assert chatledger_json("history", ids[2]) == history_before
+
+    assert chatledger_json("projections", "rebuild", "audit")["events_read"] == 8
+    assert chatledger_json("audit") == audit_before
 
 
 def test_a_rebuild_on_a_terminal_shows_a_progress_bar(
@@ -131,7 +135,8 @@ def test_a_projection_worker_catches_up_and_stops_cleanly_on_sigterm(
         assert worker.returncode == 0, stderr
         [started] = stdout.splitlines()
         assert started.startswith(
-            "projection worker for session_list, history, agent_list, completions, api_keys on "
+            "projection worker for session_list, history, agent_list, completions, api_keys,"
+            " audit on "
         )
         assert "Traceback" not in stderr
         titles = [s.title for s in writer.list_sessions(SessionQuery(settings.tenant_id)).data]

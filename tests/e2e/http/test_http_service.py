@@ -33,11 +33,12 @@ ROUTES = {
     "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
     "/v1/keys": {"get", "post"},
     "/v1/keys/{key_id}": {"get", "delete"},
+    "/v1/audit": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
 
-PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys"}
+PROJECTIONS = {"session_list", "history", "agent_list", "completions", "api_keys", "audit"}
 
 
 async def test_the_service_is_alive(client: httpx.AsyncClient) -> None:
