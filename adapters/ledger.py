@@ -1,7 +1,8 @@
 """The Python API: `Ledger`, one object over one database.
 
 It is `LedgerCore` (sessions, messages, events, projections) with branches and
-time travel (`HistoryAPI`), agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in.
+time travel (`HistoryAPI`), agents (`AgentsAPI`), chat (`ChatAPI`) and erasure
+(`ErasureAPI`) mixed in.
 Build one with `adapters.bootstrap.open_ledger`.
 """
 
@@ -15,13 +16,14 @@ from adapters.bundles import ImportResult, export_bundle, import_bundle
 from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
+from adapters.ledger_erasure import ErasureAPI
 from adapters.ledger_history import FullState, HistoryAPI
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, ChatAPI, HistoryAPI):
+class Ledger(AgentsAPI, ChatAPI, ErasureAPI, HistoryAPI):
     """chatledger's Python API over one database."""
 
     def export_session(
