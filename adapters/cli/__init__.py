@@ -1,5 +1,6 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
-travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, serve.
+travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, erasure,
+serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -17,6 +18,7 @@ from adapters.cli import (
     branches,
     bundles,
     chat,
+    erasure,
     events,
     history,
     projections,
@@ -53,5 +55,7 @@ app.command("import")(bundles.import_session)
 app.command("replay")(replay.replay_sessions)
 app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
+app.command("erase")(erasure.erase)
+app.command("redact")(erasure.redact)
 
 __all__ = ["app"]

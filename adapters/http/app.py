@@ -21,6 +21,7 @@ from adapters.http import (
     routes_branches,
     routes_bundles,
     routes_chat,
+    routes_erasure,
     routes_health,
     routes_history,
     routes_messages,
@@ -64,6 +65,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     modules = (
         routes_sessions,
         routes_messages,
+        routes_erasure,
         routes_chat,
         routes_history,
         routes_branches,

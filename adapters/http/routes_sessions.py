@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from adapters.http.context import ContextDep, LedgerDep
+from adapters.http.context import ContextDep, LedgerDep, PrincipalDep
 from adapters.http.limits import json_input_guard
 from adapters.http.openapi import problem_responses
 from adapters.http.params import (
@@ -33,7 +33,7 @@ from adapters.http.schemas import (
 from adapters.ledger import Ledger
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
-from domain.errors import SessionDeletedError
+from domain.errors import PermissionDeniedError, SessionDeletedError
 from domain.session import PatchMode
 from projections.paging import MAX_PAGE_SIZE
 from projections.session_list import SessionQuery
@@ -193,14 +193,33 @@ def put_session(
     "/{session_id}",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(404, 409, 410, 422),
-    summary="Delete a session (soft)",
+    responses=problem_responses(403, 404, 409, 410, 422),
+    summary="Delete a session (soft), or erase its content",
 )
 def delete_session(
-    ledger: LedgerDep, ctx: ContextDep, session_id: str, expected: ExpectedVersionDep
+    ledger: LedgerDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    session_id: str,
+    expected: ExpectedVersionDep,
+    erase: Annotated[
+        bool, Query(description="Also destroy its content for good (admin only)")
+    ] = False,
+    reason: Annotated[str, Query(description="Why it is erased: a code, not prose")] = (
+        "erasure-request"
+    ),
 ) -> Response:
-    """Hide the session from lists and refuse changes; its events stay for audit."""
-    ledger.delete_session(ctx, session_id, expected_version=expected)
+    """Hide the session from lists and refuse changes; its events stay for audit.
+
+    With `erase=true` (admins only; deleted sessions too), its keys are destroyed: its
+    content reads as `[erased]` everywhere from now on (see docs/erasure.md).
+    """
+    if erase:
+        if principal.role != "admin":
+            raise PermissionDeniedError(principal.role, "erase sessions")
+        ledger.erase_session(ctx, session_id, reason=reason)
+    else:
+        ledger.delete_session(ctx, session_id, expected_version=expected)
     return Response(status_code=204)
 
 

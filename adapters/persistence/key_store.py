@@ -15,8 +15,10 @@ import os
 from collections.abc import Iterable
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.master_key import MasterKeyError
 from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from projections.base import Cursor
 
@@ -53,7 +55,13 @@ class KeyStore:
 
     def unwrap(self, session_id: UUID, name: str, wrapped: bytes) -> bytes:
         nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
-        return self._master.decrypt(nonce, sealed, _bound(session_id, name))
+        try:
+            return self._master.decrypt(nonce, sealed, _bound(session_id, name))
+        except InvalidTag:
+            raise MasterKeyError(
+                "the master key does not open this database's keys (wrong CHATLEDGER_MASTER_KEY"
+                " or secrets directory?)"
+            ) from None
 
     def load(self, session_id: UUID, name: str | None = None) -> dict[str, bytes]:
         """The session's stored keys (or the one named), unwrapped, by name."""
