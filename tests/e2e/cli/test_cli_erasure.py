@@ -18,7 +18,7 @@ def test_a_session_is_erased_and_a_message_redacted_from_the_command_line(
     sid = session["id"]
     chatledger("append", sid, "zqxcanary-first")
     chatledger("append", sid, "second, kept")
-    first, second = chatledger_json("history", sid)["data"]
+    first, _ = chatledger_json("history", sid)["data"]
 
     redacted = chatledger_json("redact", sid, first["id"], "--reason", "moderation")
 
