@@ -43,10 +43,11 @@ class KeyStore:
         self._master = AESGCM(master_key)
 
     def create_statements(self) -> list[str]:
-        blob = "BYTEA" if self.d.name == "postgres" else "BLOB"
+        postgres = self.d.name == "postgres"
+        blob, rowid = ("BYTEA", "") if postgres else ("BLOB", " WITHOUT ROWID")
         return [
             f"CREATE TABLE IF NOT EXISTS {self.t} (session_id TEXT NOT NULL,"
-            f" name TEXT NOT NULL, wrapped {blob} NOT NULL, PRIMARY KEY (session_id, name))"
+            f" name TEXT NOT NULL, wrapped {blob} NOT NULL, PRIMARY KEY (session_id, name)){rowid}"
         ]
 
     def wrap(self, session_id: UUID, name: str, key: bytes) -> bytes:
