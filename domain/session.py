@@ -78,6 +78,7 @@ _MANIFEST_PLACEHOLDERS: dict[str, Any] = {
     "manifest.instructions": ERASED,
     "manifest.system": ERASED,
     "input_messages": None,
+    "request_hash": None,  # a digest of the input: it could confirm a guess of it
 }
 _REPLY_PLACEHOLDERS: dict[str, Any] = {
     "reply.candidates": [{"index": 0, "content": ERASED_TEXT}],

@@ -216,14 +216,20 @@ def test_rebuilt_views_of_an_erased_session_equal_the_live_ones(
     planted = plant(ledger)
     ledger.erase_session(CTX, planted.session_id)
     query = SessionQuery("t1", include_deleted=True)
-    live = (ledger.list_sessions(query).data, ledger.get_state("t1", planted.fork_id).messages)
 
+    def views() -> tuple[object, ...]:
+        return (
+            ledger.list_sessions(query).data,
+            ledger.get_state("t1", planted.fork_id).messages,
+            ledger.views.completions.list_completions("t1", planted.session_id),
+        )
+
+    live = views()
     for name in ("session_list", "history", "completions"):
         ledger.rebuild_projection(name)
 
-    assert (ledger.list_sessions(query).data, ledger.get_state("t1", planted.fork_id).messages) == (
-        live
-    )
+    assert views() == live
+    assert all(row.request_hash is None for row in live[2])  # type: ignore[attr-defined]
     assert CANARY.encode() not in database_bytes(ledger, database_url)
 
 
@@ -301,3 +307,20 @@ def test_a_database_without_its_master_key_opens_nothing(
             other.list_events("t1", planted.session_id)
     finally:
         other.close()
+
+
+def test_a_message_id_reused_by_a_client_shares_its_key_across_processes(
+    ledger: Ledger, database_url: str
+) -> None:
+    session = ledger.create_session(CTX)
+    reused = Message.user("first words", id="client-chosen-id")
+    ledger.chat(CTX, session.id, reused)
+    other = open_ledger(database_url=database_url)  # another process: nothing cached
+    try:
+        other.chat(CTX, session.id, Message.user("second words", id="client-chosen-id"))
+        ledger.redact_message(CTX, session.id, "client-chosen-id")
+
+        texts = [e.message.text for e in other.list_messages("t1", session.id).data]
+    finally:
+        other.close()
+    assert texts[0] == texts[2] == REDACTED and texts[1] != REDACTED

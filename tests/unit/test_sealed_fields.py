@@ -66,7 +66,6 @@ CLEAR: dict[type, set[str]] = {
         "streamed",
         "remember",
         "idempotency_key",
-        "request_hash",
         "reply_message_id",
     },
     Session.CompletionFailed: {
@@ -88,7 +87,6 @@ CLEAR: dict[type, set[str]] = {
         "call_trace_id",
         "call_span_id",
         "idempotency_key",
-        "request_hash",
     },
     Session.SuggestionsRecorded: {"completion_id"},
     Session.Deleted: set(),
