@@ -324,3 +324,20 @@ def test_a_message_id_reused_by_a_client_shares_its_key_across_processes(
     finally:
         other.close()
     assert texts[0] == texts[2] == REDACTED and texts[1] != REDACTED
+
+
+def test_an_erased_session_exports_and_imports_as_its_placeholders(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    planted = plant(ledger)
+    ledger.erase_session(CTX, planted.session_id)
+    bundle = b"".join(ledger.export_session("t1", planted.session_id))
+
+    elsewhere = open_ledger(database_url=f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    try:
+        elsewhere.import_bundle(CTX, bundle)
+        again = b"".join(elsewhere.export_session("t1", planted.session_id))
+        keys = elsewhere.engine.recorder.keyring.store.load(UUID(planted.session_id))
+    finally:
+        elsewhere.close()
+    assert again == bundle and keys == {}
