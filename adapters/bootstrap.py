@@ -13,8 +13,12 @@ from typing import Any
 from adapters.chat import ChatService
 from adapters.ledger import Ledger, Views
 from adapters.llm.registry import ModelRegistry
+from adapters.master_key import load_master_key
 from adapters.persistence.inline import InlineProjecting
+from adapters.persistence.key_store import KeyStore
+from adapters.persistence.keyring import Keyring
 from adapters.persistence.postgres import schema_lock
+from adapters.persistence.sealing import Sealer
 from adapters.persistence.sql_agent_list import SqlAgentListView
 from adapters.persistence.sql_api_keys import SqlApiKeyView
 from adapters.persistence.sql_audit import SqlAuditView
@@ -100,6 +104,11 @@ def _wire(settings: Settings, db: Database) -> Ledger:
     def read() -> Any:
         return store.transaction(commit=False)
 
+    keys = KeyStore(dialect, read, load_master_key(settings.master_key, settings.secrets_dir))
+    keyring = Keyring(keys)
+    engine.mapper.sealer = Sealer(keyring)  # type: ignore[attr-defined]
+    recorder.keyring = keyring
+
     views = Views(
         sessions=SqlSessionListView(dialect, read),
         history=SqlHistoryView(dialect, read),
@@ -124,7 +133,7 @@ def _wire(settings: Settings, db: Database) -> Ledger:
         projection_names=[p.name for p in projections],
     )
     store.create_tables(
-        [statement for view in views.all() for statement in view.create_statements()]
+        [statement for view in [*views.all(), keys] for statement in view.create_statements()]
     )
     runner = ProjectionRunner(engine, store, projections)
     inline = settings.projections == "inline"

@@ -3,7 +3,9 @@
 A bundle is one JSON object per line: a header, one line per event (its
 session, version, topic, the stored event data, and a SHA-256 chained over the
 previous event's), and a footer with the event count and a checksum over the
-header and every event hash. Lines are canonical JSON, so any change to any
+header and every event hash. Events travel as plain JSON: sealed content is
+opened on export (an erased session exports its placeholders) and sealed again,
+under the importing database's own keys, on import. Lines are canonical JSON, so any change to any
 byte is refused on import, naming the first bad line. Sessions appear in
 dependency order: with `with_sources`, the sessions a fork or merge reads its
 history from come first. Import is idempotent by event (session, version) and
@@ -87,7 +89,7 @@ def _lines(ledger: LedgerCore, session_id: UUID, order: list[UUID]) -> Iterator[
     previous, count = "", 0
     for sid in order:
         for stored in ledger.engine.recorder.select_events(sid):
-            topic, state = stored.topic, bytes(stored.state)
+            topic, state = stored.topic, _plain(ledger, stored)
             previous = _event_hash(previous, str(sid), stored.originator_version, topic, state)
             bundle.update(previous.encode())
             count += 1
@@ -198,7 +200,7 @@ def import_bundle(
         target = renamed.get(sid, sid)
         batch = [e for e in events if e.session_id == sid]
         stored = {
-            s.originator_version: bytes(s.state)
+            s.originator_version: _plain(ledger, s)
             for s in engine.recorder.select_events(UUID(target))
         }
         if stored:
@@ -220,7 +222,8 @@ def import_bundle(
         domain_events = [engine.mapper.to_domain_event(s) for s in fresh]
         _check_messages(engine, domain_events)
         _check_sources(ledger, ctx.tenant_id, domain_events, present | set(renamed.values()))
-        engine.recorder.insert_events(fresh, recorded_events=domain_events)
+        sealed = [engine.mapper.to_stored_event(e) for e in domain_events]  # under our keys
+        engine.recorder.insert_events(sealed, recorded_events=domain_events)
         imported += len(fresh)
         if fresh[-1].originator_version >= 100 and engine.snapshots is not None:
             engine.take_snapshot(UUID(target))  # so loading it does not replay the whole stream
@@ -234,6 +237,12 @@ def _check_messages(engine: Engine, events: list[Any]) -> None:
         if isinstance(event, Session.MessageAppended):
             field = f"bundle: session {event.originator_id} version {event.originator_version}"
             engine.checked_message(event.message, field)
+
+
+def _plain(ledger: LedgerCore, stored: StoredEvent) -> bytes:
+    """A stored event's data as plain JSON: sealed content opened (or its placeholders)."""
+    mapper: Any = ledger.engine.mapper
+    return orjson.dumps(mapper.plain_state(mapper.to_domain_event(stored)))
 
 
 def _retenanted(event: _Event, tenant_id: str) -> bytes:

@@ -2,7 +2,7 @@
 
 It is `LedgerCore` (sessions, messages, events, projections) with branches and
 time travel (`HistoryAPI`), agents (`AgentsAPI`), the audit trail (`AuditAPI`), chat
-(`ChatAPI`) and API keys (`KeysAPI`) mixed in.
+(`ChatAPI`), erasure (`ErasureAPI`) and API keys (`KeysAPI`) mixed in.
 Build one with `adapters.bootstrap.open_ledger`.
 """
 
@@ -17,6 +17,7 @@ from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_audit import AuditAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
+from adapters.ledger_erasure import ErasureAPI
 from adapters.ledger_history import FullState, HistoryAPI
 from adapters.ledger_keys import KeysAPI
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
@@ -24,7 +25,7 @@ from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, AuditAPI, ChatAPI, HistoryAPI, KeysAPI):
+class Ledger(AgentsAPI, AuditAPI, ChatAPI, ErasureAPI, HistoryAPI, KeysAPI):
     """chatledger's Python API over one database."""
 
     def export_session(

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     secrets_dir: str = ".chatledger"
     """Where the master key (wrapping per-session data keys) and the digest signing key
     live, created with mode 0600 on first use. Keep it out of the database's backups."""
+    master_key: str | None = None
+    """The master key wrapping the data keys of session content (32 bytes, base64); when
+    unset, `<secrets_dir>/master.key` (created on first use)."""
     projections: Literal["inline", "external"] = "inline"
     """`inline`: views are updated in the transaction that records events (read-your-writes).
     `external`: `chatledger projections run` workers update them; commands wait for them."""

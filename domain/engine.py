@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 from domain.agent_commands import AgentCommands
 from domain.branching import BranchCommands
 from domain.context import CommandContext
+from domain.erasure import ErasureCommands
 from domain.errors import (
     EmptyMessageError,
     InvalidVersionError,
@@ -60,7 +61,7 @@ class SessionUpdate:
     context: dict[str, Any] | None = None
 
 
-class Engine(AgentCommands, TurnCommands, BranchCommands, Application[UUID]):
+class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Application[UUID]):
     """Commands and event-sourced queries on sessions (and, mixed in, agents)."""
 
     name = "chatledger"

@@ -3,6 +3,7 @@
 EngineError
   ├ SessionNotFoundError        -> 404  (unknown id, or another tenant's session)
   ├ SessionDeletedError         -> 410
+  ├ MessageNotFoundError        -> 404  (no such message in the session's history)
   ├ AgentNotFoundError          -> 404
   ├ AgentDeletedError           -> 410
   ├ ApiKeyNotFoundError         -> 404  (unknown id, or another tenant's key)
@@ -58,6 +59,14 @@ class SessionDeletedError(EngineError):
 
     def __init__(self, session_id: UUID | str) -> None:
         super().__init__(f"session {session_id} was deleted")
+        self.session_id = str(session_id)
+
+
+class MessageNotFoundError(EngineError):
+    title = "Message not found"
+
+    def __init__(self, session_id: UUID | str, message_id: str) -> None:
+        super().__init__(f"session {session_id} has no message {message_id!r}")
         self.session_id = str(session_id)
 
 

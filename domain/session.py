@@ -23,6 +23,7 @@ from domain.errors import SessionDeletedError
 from domain.llm import ChatReply, ChatSettings
 from domain.message import Message
 from domain.patching import merge_patch
+from domain.sealing import ERASED, ERASED_TEXT, Sealed
 
 PatchMode = Literal["merge", "overwrite"]
 MergePolicy = Literal["concatenate", "interleave"]
@@ -69,18 +70,60 @@ class SummaryRef(Immutable):
     to_version: int
 
 
+# What each event holds of a user's content (see `domain.sealing`): everything else stays
+# in the clear. `tests/unit/test_sealed_fields.py` makes every event class declare it.
+_STATE_SEALED = (Sealed({"title": ERASED, "situation": ERASED, "context": {}, "metadata": {}}),)
+_MANIFEST_PLACEHOLDERS: dict[str, Any] = {
+    "manifest.situation": ERASED,
+    "manifest.instructions": ERASED,
+    "manifest.system": ERASED,
+    "input_messages": None,
+    "request_hash": None,  # a digest of the input: it could confirm a guess of it
+}
+_REPLY_PLACEHOLDERS: dict[str, Any] = {
+    "reply.candidates": [{"index": 0, "content": ERASED_TEXT}],
+    "reply.provider_details": {},
+}
+MESSAGE_SEALED = Sealed(
+    {
+        "message.content": ERASED_TEXT,
+        "message.name": None,
+        "message.metadata": {},
+        "message.origin": None,
+    },
+    key="message.id",
+)
+"""A message's content, name, metadata and origin, under the message's own key."""
+
+
 class Session(Aggregate):
     """A conversation bound to a user and an agent."""
 
     TOPIC: ClassVar[str] = "chatledger.Session"
+    snapshot_sealed: ClassVar[tuple[Sealed, ...]] = (
+        Sealed(
+            {
+                "state.title": ERASED,
+                "state.situation": ERASED,
+                "state.context": {},
+                "state.metadata": {},
+                "state.summaries": [],
+            }
+        ),
+    )
+    """What a snapshot holds of the user's content."""
 
     class Event(AttributedEvent):
         """Base of session events: who, for which tenant, under which request."""
+
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
+        """The user's content this event holds, sealed when stored (`domain.sealing`)."""
 
     class Created(Event, Aggregate.Created):
         """A new session, with its whole initial state."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.Created"
+        sealed: ClassVar[tuple[Sealed, ...]] = _STATE_SEALED
         title: str
         user_id: str | None
         agent_id: str | None
@@ -97,6 +140,7 @@ class Session(Aggregate):
         """
 
         TOPIC: ClassVar[str] = "chatledger.Session.Forked"
+        sealed: ClassVar[tuple[Sealed, ...]] = _STATE_SEALED
         source_id: str
         source_version: int
         source_cleared_at_version: int
@@ -108,6 +152,7 @@ class Session(Aggregate):
         """First event of a merge target: its sources at their versions, and the policy."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.Merged"
+        sealed: ClassVar[tuple[Sealed, ...]] = _STATE_SEALED
         sources: list[MergeSource]
         policy: MergePolicy
         inherited_messages: int
@@ -116,6 +161,7 @@ class Session(Aggregate):
         """Appended to each merge source, naming the target (in the merge's transaction)."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.MergedInto"
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
         target_id: str
 
         def apply(self, aggregate: Session) -> None:
@@ -128,6 +174,7 @@ class Session(Aggregate):
         """
 
         TOPIC: ClassVar[str] = "chatledger.Session.Summarized"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"text": ERASED}),)
         summary_id: str
         text: str
         message_ids: list[str]
@@ -151,6 +198,7 @@ class Session(Aggregate):
 
     class MessageAppended(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.MessageAppended"
+        sealed: ClassVar[tuple[Sealed, ...]] = (MESSAGE_SEALED,)
         message: Message
 
         def apply(self, aggregate: Session) -> None:
@@ -159,6 +207,7 @@ class Session(Aggregate):
 
     class SituationUpdated(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.SituationUpdated"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"situation": ERASED}),)
         situation: str
 
         def apply(self, aggregate: Session) -> None:
@@ -166,6 +215,7 @@ class Session(Aggregate):
 
     class TitleChanged(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.TitleChanged"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"title": ERASED}),)
         title: str
 
         def apply(self, aggregate: Session) -> None:
@@ -175,6 +225,7 @@ class Session(Aggregate):
         """Records the patch and whether it merged or overwrote."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.MetadataUpdated"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"patch": {}}),)
         patch: dict[str, Any]
         mode: PatchMode
 
@@ -183,6 +234,7 @@ class Session(Aggregate):
 
     class ContextUpdated(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.ContextUpdated"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"patch": {}}),)
         patch: dict[str, Any]
         mode: PatchMode
 
@@ -193,6 +245,7 @@ class Session(Aggregate):
         """The model-facing history is emptied; time travel still reaches it."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.HistoryCleared"
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
 
         def apply(self, aggregate: Session) -> None:
             aggregate.message_count = 0
@@ -203,6 +256,11 @@ class Session(Aggregate):
         """One LLM call and what went into it (the context manifest) and came out."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.CompletionRecorded"
+        sealed: ClassVar[tuple[Sealed, ...]] = (
+            Sealed(_MANIFEST_PLACEHOLDERS),
+            Sealed(_REPLY_PLACEHOLDERS, key="reply_message_id"),
+        )
+        """The reply is sealed under its message's key, so redacting the message covers it."""
         completion_id: str
         provider: str
         model: str
@@ -218,6 +276,8 @@ class Session(Aggregate):
         """The turn's input when it was not remembered (kept out of the history)."""
         idempotency_key: str | None = None
         request_hash: str | None = None
+        reply_message_id: str | None = None
+        """The history message holding the reply (None when not remembered)."""
 
         def apply(self, aggregate: Session) -> None:
             aggregate.completions_total += 1
@@ -226,6 +286,9 @@ class Session(Aggregate):
         """An LLM call that failed or was cut off, with the output that reached the client."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.CompletionFailed"
+        sealed: ClassVar[tuple[Sealed, ...]] = (
+            Sealed(_MANIFEST_PLACEHOLDERS | {"error_message": ERASED, "partial": []}),
+        )
         completion_id: str
         provider: str
         model: str
@@ -249,6 +312,7 @@ class Session(Aggregate):
         """Follow-up suggestions the model offered after a completion."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.SuggestionsRecorded"
+        sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"suggestions": []}),)
         completion_id: str
         suggestions: list[str]
 
@@ -256,14 +320,41 @@ class Session(Aggregate):
         """Soft delete: hidden from lists and chat, kept in the log."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.Deleted"
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
 
         def apply(self, aggregate: Session) -> None:
             aggregate.is_deleted = True
+
+    class ContentErased(Event):
+        """The session's keys were destroyed: its content reads as placeholders from now on.
+
+        Holds no content: who and when (the envelope) and a reason code. Implies deletion.
+        """
+
+        TOPIC: ClassVar[str] = "chatledger.Session.ContentErased"
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
+        reason: str
+
+        def apply(self, aggregate: Session) -> None:
+            aggregate.is_deleted = True
+            aggregate.is_erased = True
+            aggregate.title = aggregate.situation = ERASED
+            aggregate.context, aggregate.metadata = {}, {}
+            aggregate.summaries = []  # type: ignore[misc]
+
+    class MessageRedacted(Event):
+        """One message's key was destroyed (moderation): it reads as a placeholder from now on."""
+
+        TOPIC: ClassVar[str] = "chatledger.Session.MessageRedacted"
+        sealed: ClassVar[tuple[Sealed, ...]] = ()
+        message_id: str
+        reason: str
 
     # Defaults for state added since the first release: older snapshots lack it. The lists
     # are replaced, never changed in place, so sharing these defaults is safe.
     completions_total = 0
     summaries_total = 0
+    is_erased = False
     summaries: ClassVar[list[dict[str, Any]]] = []
     merged_into: ClassVar[list[str]] = []
 
@@ -407,6 +498,18 @@ class Session(Aggregate):
         self._check_live()
         self.trigger_event(self.Deleted, **ctx.event_fields())
 
+    def erase(self, ctx: CommandContext, reason: str) -> None:
+        """Destroy the session's content (deleted sessions too); erasing twice changes nothing."""
+        if not self.is_erased:
+            self.trigger_event(self.ContentErased, reason=reason, **ctx.event_fields())
+
+    def redact_message(self, ctx: CommandContext, message_id: str, reason: str) -> None:
+        """Destroy one message's content (deleted sessions too; erased ones have none left)."""
+        if not self.is_erased:
+            self.trigger_event(
+                self.MessageRedacted, message_id=message_id, reason=reason, **ctx.event_fields()
+            )
+
     @staticmethod
     def patched(current: dict[str, Any], patch: dict[str, Any], mode: PatchMode) -> dict[str, Any]:
         """`current` after a metadata or context patch in the given mode."""
@@ -434,6 +537,7 @@ class SessionState(Immutable):
     messages_total: int
     cleared_at_version: int
     is_deleted: bool
+    is_erased: bool = False
     created_at: datetime
     updated_at: datetime
     summaries: list[SummaryRef] = Field(default_factory=list)
@@ -455,6 +559,7 @@ class SessionState(Immutable):
             messages_total=session.messages_total,
             cleared_at_version=session.cleared_at_version,
             is_deleted=session.is_deleted,
+            is_erased=session.is_erased,
             created_at=session.created_on,
             updated_at=session.modified_on,
             summaries=[SummaryRef.model_validate(s) for s in session.summaries],

@@ -247,6 +247,7 @@ class TurnCommands:
     ) -> CommandResult:
         """Input messages, `CompletionRecorded` and the reply, atomically (per `remember`)."""
         reply_message = reply.message().model_copy(update={"id": reply_message_id or uuid4().hex})
+        remembered_reply = prepared.remember and bool(reply_message.content)
 
         def decide(session: Session) -> None:
             if prepared.remember:
@@ -264,8 +265,9 @@ class TurnCommands:
                 input_messages=None if prepared.remember else prepared.input_messages,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
+                reply_message_id=reply_message.id if remembered_reply else None,
             )
-            if prepared.remember and reply_message.content:
+            if remembered_reply:
                 session.append_message(ctx, reply_message)
 
         return self._change(ctx, session_id, decide, expected_version=None)

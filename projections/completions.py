@@ -72,6 +72,10 @@ class CompletionsView:
     def add_completion(self, cursor: Cursor, row: CompletionRow) -> None: ...
 
     @abstractmethod
+    def forget_requests(self, cursor: Cursor, session_id: str) -> None:
+        """Drop the request digests of an erased session's completions."""
+
+    @abstractmethod
     def clear(self, cursor: Cursor) -> None: ...
 
     @abstractmethod
@@ -89,7 +93,8 @@ class CompletionsProjection(Projection[CompletionsView]):
 
     name: ClassVar[str] = "completions"
     topics: ClassVar[tuple[str, ...]] = tuple(
-        get_topic(c) for c in (Session.CompletionRecorded, Session.CompletionFailed)
+        get_topic(c)
+        for c in (Session.CompletionRecorded, Session.CompletionFailed, Session.ContentErased)
     )
 
     def clear(self, cursor: Cursor) -> None:
@@ -115,3 +120,7 @@ class CompletionsProjection(Projection[CompletionsView]):
     @process_event.register
     def _(self, event: Session.CompletionFailed, cursor: Cursor) -> None:
         self.view.add_completion(cursor, CompletionRow.of(event, status="failed"))
+
+    @process_event.register
+    def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
+        self.view.forget_requests(cursor, str(event.originator_id))

@@ -4,7 +4,9 @@ A message row is keyed by its session, the version of the event that brought
 it, and a sequence within that event: a message appended by the session has
 sequence 0; the messages a fork or merge inherits all arrive with its first
 event (version 1) in sequence, each keeping its origin (the session and version
-that first recorded it). Clearing the history does not delete rows: queries
+that first recorded it). Erasing a session, or redacting a message, replaces
+the content of the rows it first recorded, copies included, by placeholders.
+Clearing the history does not delete rows: queries
 read the messages after the session's last clear, and time travel those up to
 a version. Imports domain and projections only; concrete SQL lives in the adapters.
 """
@@ -20,7 +22,8 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
 from domain.message import Message
-from domain.session import Session
+from domain.sealing import ERASED, REDACTED, with_placeholders
+from domain.session import MESSAGE_SEALED, Session
 from projections.base import Cursor, Projection
 from projections.paging import Page
 
@@ -166,10 +169,30 @@ class HistoryView:
         """
 
     @abstractmethod
+    def scrub(self, cursor: Cursor, session_id: str, mark: str, message_id: str | None) -> None:
+        """Replace the content of the messages first recorded in `session_id` (all, or the
+        one with `message_id`), wherever a fork or merge copied them, by placeholders."""
+
+    @abstractmethod
     def clear(self, cursor: Cursor) -> None: ...
 
     @abstractmethod
     def list_messages(self, query: HistoryQuery) -> Page[HistoryEntry]: ...
+
+    @abstractmethod
+    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+        """The session that first recorded a message of this session's history, or None."""
+
+
+def placeholder_message(message: dict[str, Any], mark: str) -> dict[str, Any]:
+    """A message's JSON (as the history stores it) with its content replaced by `mark`.
+
+    The same placeholders the store gives a message whose key is gone, so scrubbing a
+    view and rebuilding it from the log agree.
+    """
+    state = {"message": dict(message)}
+    with_placeholders(state, MESSAGE_SEALED, mark)
+    return Message.model_validate(state["message"]).model_dump(mode="json", exclude_none=True)
 
 
 class HistoryProjection(Projection[HistoryView]):
@@ -177,7 +200,14 @@ class HistoryProjection(Projection[HistoryView]):
 
     name: ClassVar[str] = "history"
     topics: ClassVar[tuple[str, ...]] = tuple(
-        get_topic(c) for c in (Session.MessageAppended, Session.Forked, Session.Merged)
+        get_topic(c)
+        for c in (
+            Session.MessageAppended,
+            Session.Forked,
+            Session.Merged,
+            Session.ContentErased,
+            Session.MessageRedacted,
+        )
     )
 
     def clear(self, cursor: Cursor) -> None:
@@ -195,6 +225,14 @@ class HistoryProjection(Projection[HistoryView]):
     def _(self, event: Session.Forked, cursor: Cursor) -> None:
         window = (event.source_id, event.source_cleared_at_version, event.source_version)
         self.view.inherit(cursor, event, [window], interleave=False)
+
+    @process_event.register
+    def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
+        self.view.scrub(cursor, str(event.originator_id), ERASED, None)
+
+    @process_event.register
+    def _(self, event: Session.MessageRedacted, cursor: Cursor) -> None:
+        self.view.scrub(cursor, str(event.originator_id), REDACTED, event.message_id)
 
     @process_event.register
     def _(self, event: Session.Merged, cursor: Cursor) -> None:

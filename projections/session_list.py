@@ -1,7 +1,8 @@
 """The session list: one row per session, for listing, filtering and paging.
 
 Rows hold title, user, agent, metadata, created/updated times, message count,
-status and version. Lists are tenant-scoped, ordered by `updated_at` (then id),
+status (`active`, `deleted`, `erased`) and version; an erased session's row
+keeps no title or metadata. Lists are tenant-scoped, ordered by `updated_at` (then id),
 filtered by user, agent and metadata containment, and paged by cursor or offset.
 Imports domain and projections only; concrete SQL lives in the adapters.
 """
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, Literal
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
+from domain.sealing import ERASED
 from domain.session import Session, session_event_classes
 from projections.base import Cursor, Projection
 from projections.paging import Page
@@ -126,3 +128,7 @@ class SessionListProjection(Projection[SessionListView]):
     @process_event.register
     def _(self, event: Session.Deleted, cursor: Cursor) -> None:
         self.view.touch(cursor, event, status="deleted")
+
+    @process_event.register
+    def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
+        self.view.touch(cursor, event, title=ERASED, metadata={}, status="erased")

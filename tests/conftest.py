@@ -96,6 +96,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def secrets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Key files (the master key, …) go to this test's temporary directory."""
+    path = tmp_path / "secrets"
+    monkeypatch.setenv("CHATLEDGER_SECRETS_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     """Async tests run on asyncio only."""

@@ -1,6 +1,6 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
 travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, API keys,
-the audit trail, serve.
+the audit trail, erasure, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -19,6 +19,7 @@ from adapters.cli import (
     branches,
     bundles,
     chat,
+    erasure,
     events,
     history,
     keys,
@@ -58,5 +59,7 @@ app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
 app.add_typer(keys.app, name="keys")
 app.command("audit")(audit.audit)
+app.command("erase")(erasure.erase)
+app.command("redact")(erasure.redact)
 
 __all__ = ["app"]

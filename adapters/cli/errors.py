@@ -18,6 +18,7 @@ import typer
 from eventsourcing.persistence import PersistenceError
 from typer.core import TyperGroup
 
+from adapters.master_key import MasterKeyError
 from adapters.settings import DatabaseURLError
 from domain.errors import (
     EngineError,
@@ -53,7 +54,7 @@ def explain(error: Exception) -> tuple[int, str]:
             ctx = getattr(error, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             return error.exit_code, f"{error.format_message()}{hint}"
-        case CliInputError() | DatabaseURLError():
+        case CliInputError() | DatabaseURLError() | MasterKeyError():
             return EXIT_USAGE, str(error)
         case InvalidInputError() | LimitExceededError() | ProviderNotConfiguredError():
             return EXIT_USAGE, error.detail

@@ -22,6 +22,7 @@ from adapters.http import (
     routes_branches,
     routes_bundles,
     routes_chat,
+    routes_erasure,
     routes_health,
     routes_history,
     routes_keys,
@@ -70,6 +71,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
     modules = (
         routes_sessions,
         routes_messages,
+        routes_erasure,
         routes_chat,
         routes_history,
         routes_branches,

@@ -18,7 +18,7 @@ configured local admin.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 from fastapi import Depends, Request
@@ -175,7 +175,12 @@ async def authorize(
         principal = await get_principal(request)
     if principal.role in allowed_roles(request.scope.get("route"), request.method):
         return
-    operation = f"{request.method} {route_template(request)}"
+    await deny(request, principal, f"{request.method} {route_template(request)}")
+
+
+async def deny(request: Request, principal: Principal, operation: str) -> NoReturn:
+    """Record the refusal of `operation` as `Access.Denied`, then answer 403."""
+    gatekeeper: Gatekeeper = request.app.state.gatekeeper
     await gatekeeper.record_denial(
         request,
         await command_context(request, principal),

@@ -34,6 +34,7 @@ from domain.errors import (
     EngineError,
     InvalidInputError,
     LimitExceededError,
+    MessageNotFoundError,
     PermissionDeniedError,
     ProviderError,
     ProviderNotConfiguredError,
@@ -66,6 +67,7 @@ class UnsupportedMediaTypeError(EngineError):
 STATUS_BY_ERROR: dict[type[EngineError], int] = {
     SessionNotFoundError: 404,
     SessionDeletedError: 410,
+    MessageNotFoundError: 404,
     AgentNotFoundError: 404,
     AgentDeletedError: 410,
     ApiKeyNotFoundError: 404,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from adapters.http.context import ContextDep, LedgerDep
+from adapters.http.auth import deny
+from adapters.http.context import ContextDep, LedgerDep, PrincipalDep
 from adapters.http.limits import json_input_guard
 from adapters.http.openapi import problem_responses
 from adapters.http.params import (
@@ -189,18 +190,48 @@ def put_session(
     return _update(ledger, ctx, response, session_id, body, mode="overwrite", expected=expected)
 
 
+async def admin_to_erase(
+    request: Request,
+    principal: PrincipalDep,
+    erase: Annotated[
+        bool, Query(description="Also destroy its content for good (admin only)")
+    ] = False,
+) -> bool:
+    """The `erase` flag, refused (403, recorded as `Access.Denied`) to anyone but admins."""
+    if erase and principal.role != "admin":
+        await deny(request, principal, "erase sessions")
+    return erase
+
+
+EraseDep = Annotated[bool, Depends(admin_to_erase)]
+
+
 @router.delete(
     "/{session_id}",
     status_code=204,
     response_class=Response,
-    responses=problem_responses(404, 409, 410, 422),
-    summary="Delete a session (soft)",
+    responses=problem_responses(403, 404, 409, 410, 422),
+    summary="Delete a session (soft), or erase its content",
 )
 def delete_session(
-    ledger: LedgerDep, ctx: ContextDep, session_id: str, expected: ExpectedVersionDep
+    ledger: LedgerDep,
+    ctx: ContextDep,
+    session_id: str,
+    expected: ExpectedVersionDep,
+    erase: EraseDep = False,
+    reason: Annotated[str, Query(description="Why it is erased: a code, not prose")] = (
+        "erasure-request"
+    ),
 ) -> Response:
-    """Hide the session from lists and refuse changes; its events stay for audit."""
-    ledger.delete_session(ctx, session_id, expected_version=expected)
+    """Hide the session from lists and refuse changes; its events stay for audit.
+
+    With `erase=true` (admins only; deleted sessions too), its keys are destroyed: its
+    content reads as `[erased]` everywhere from now on (see docs/erasure.md).
+    """
+    if erase:
+        ledger.erase_session(ctx, session_id, reason=reason)
+    else:
+        ledger.delete_session(ctx, session_id, expected_version=expected)
     return Response(status_code=204)
 
 

@@ -138,7 +138,7 @@ class SessionOut(BaseModel):
     context: dict[str, Any]
     metadata: dict[str, Any]
     render_templates: bool
-    status: Literal["active", "deleted"]
+    status: Literal["active", "deleted", "erased"]
     version: int
     message_count: int
     created_at: datetime
@@ -159,7 +159,7 @@ class SessionOut(BaseModel):
             context=state.context,
             metadata=state.metadata,
             render_templates=state.render_templates,
-            status="deleted" if state.is_deleted else "active",
+            status="erased" if state.is_erased else "deleted" if state.is_deleted else "active",
             version=state.version,
             message_count=state.message_count,
             created_at=state.created_at,

@@ -3,17 +3,28 @@
 Plugged into the engine by configuration (`MAPPER_TOPIC`, `TRANSCODER_TOPIC`).
 Event payloads are plain JSON (orjson), so a client's dict shaped like the
 library's own `{"_type_": ..., "_data_": ...}` encoding is stored and read back
-as the data it is, never reinterpreted.
+as the data it is, never reinterpreted. Session content is sealed on the way
+in and opened on the way out (`adapters.persistence.sealing`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic, resolve_topic
+
+from adapters.persistence.sealing import Sealer, is_sealed
+from domain.base import AggregateSnapshot
+from domain.sealing import Sealed
 
 
 class OrjsonTranscoder(Transcoder):
@@ -27,42 +38,99 @@ class OrjsonTranscoder(Transcoder):
 
 
 class PydanticMapper(Mapper[UUID]):
-    """Maps pydantic domain events to stored events and back, upcasting old versions."""
+    """Maps pydantic domain events to stored events and back, upcasting old versions.
+
+    With a `sealer` (set by the composition root), the user's content of session events and
+    snapshots is sealed (`adapters.persistence.sealing`); other events stay plain JSON, and
+    plain JSON is always read, so streams stored before sealing still load.
+    """
+
+    sealer: Sealer | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        state = domain_event.model_dump(
+        state = self.plain_state(domain_event)
+        topic = get_topic(type(domain_event))
+        sealed = _sealed_fields(domain_event)
+        data: bytes | None = None
+        if sealed and self.sealer is not None:
+            is_snapshot = isinstance(domain_event, AggregateSnapshot)
+            data = self.sealer.seal(
+                domain_event.originator_id,
+                domain_event.originator_version,
+                topic,
+                state,
+                sealed,
+                fresh_session=domain_event.originator_version == 1 and not is_snapshot,
+                existing_keys_only=is_snapshot,
+            )
+        if data is None:
+            data = self.transcoder.encode(state)
+            if self.compressor:
+                data = self.compressor.compress(data)
+            if self.cipher:
+                data = self.cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=topic,
+            state=data,
+        )
+
+    def plain_state(self, domain_event: Any) -> dict[str, Any]:
+        """The event's JSON state, unsealed (what bundles carry)."""
+        state: dict[str, Any] = domain_event.model_dump(
             mode="json", exclude={"originator_id", "originator_version"}
         )
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        data = self.transcoder.encode(state)
-        if self.compressor:
-            data = self.compressor.compress(data)
-        if self.cipher:
-            data = self.cipher.encrypt(data)
-        return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
-            topic=get_topic(type(domain_event)),
-            state=data,
-        )
+        return state
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         data = stored_event.state
-        if self.cipher:
-            data = self.cipher.decrypt(data)
-        if self.compressor:
-            data = self.compressor.decompress(data)
-        state = self.transcoder.decode(data)
         cls = resolve_topic(stored_event.topic)
+        if is_sealed(data):
+            if self.sealer is None:
+                raise MapperDeserialisationError(
+                    f"{stored_event.topic} is sealed and no keys are configured"
+                )
+            state = self.sealer.open(
+                stored_event.originator_id,  # type: ignore[arg-type]
+                stored_event.originator_version,
+                stored_event.topic,
+                data,
+                lambda header: _sealed_fields_of(cls, header),
+            )
+        else:
+            if self.cipher:
+                data = self.cipher.decrypt(data)
+            if self.compressor:
+                data = self.compressor.decompress(data)
+            state = self.transcoder.decode(data)
         version = state.pop("class_version", 1)
         target = getattr(cls, "class_version", 1)
         while version < target:
             getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
             version += 1
-        return cls(
+        event = cls(
             originator_id=stored_event.originator_id,
             originator_version=stored_event.originator_version,
             **state,
         )
+        if self.sealer is not None:
+            self.sealer.observe(event)
+        return event
+
+
+def _sealed_fields(domain_event: Any) -> Sequence[Sealed]:
+    return _sealed_fields_of(type(domain_event), {"topic": getattr(domain_event, "topic", "")})
+
+
+def _sealed_fields_of(cls: type, header: dict[str, Any]) -> Sequence[Sealed]:
+    """What an event class (or, for a snapshot, its aggregate's class) declares sealed."""
+    if issubclass(cls, AggregateSnapshot):
+        topic = header.get("topic")
+        if not isinstance(topic, str) or not topic:
+            return ()
+        return tuple(getattr(resolve_topic(topic), "snapshot_sealed", ()))
+    return tuple(getattr(cls, "sealed", ()))

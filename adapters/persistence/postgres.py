@@ -19,15 +19,17 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from adapters.persistence.inline import InlineProjecting
+from adapters.persistence.key_recording import KeyRecording
 
 
-class ChatledgerPostgresRecorder(InlineProjecting, PostgresApplicationRecorder):
-    """Records events and, in the same transaction, applies inline projections."""
+class ChatledgerPostgresRecorder(KeyRecording, InlineProjecting, PostgresApplicationRecorder):
+    """Records events and, in the same transaction, their keys and inline projections."""
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self.record_keys(curs, stored_events, kwargs)
         self.project_inline(curs, ids, kwargs)
         return ids
 

@@ -53,6 +53,12 @@ class SqlCompletionsView(CompletionsView):
             ),
         )
 
+    def forget_requests(self, cursor: Cursor, session_id: str) -> None:
+        cursor.execute(
+            self.d.sql(f"UPDATE {self.t} SET request_hash = NULL WHERE session_id = ?"),
+            (session_id,),
+        )
+
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")
 

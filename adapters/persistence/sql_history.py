@@ -8,7 +8,7 @@ from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from domain.errors import InvalidInputError
 from domain.session import Session
 from projections.base import Cursor
-from projections.history import HistoryEntry, HistoryQuery, HistoryView
+from projections.history import HistoryEntry, HistoryQuery, HistoryView, placeholder_message
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 
 COLUMNS = "session_id, version, seq, tenant_id, message_id, role, message, actor, created_at"
@@ -32,6 +32,8 @@ class SqlHistoryView(HistoryView):
             f" created_at {d.time_type} NOT NULL,"
             " origin_session_id TEXT, origin_version INTEGER,"
             " PRIMARY KEY (session_id, version, seq))",
+            f"CREATE INDEX IF NOT EXISTS history_copies ON {self.t} (origin_session_id)"
+            " WHERE origin_session_id IS NOT NULL",
         ]
 
     def inherit(
@@ -78,6 +80,42 @@ class SqlHistoryView(HistoryView):
                 d.time_in(event.timestamp),
             ),
         )
+
+    def scrub(self, cursor: Cursor, session_id: str, mark: str, message_id: str | None) -> None:
+        d = self.d
+        by_message = "" if message_id is None else " AND message_id = ?"
+        extra = [] if message_id is None else [message_id]
+        rows = []
+        for where in ("session_id = ? AND origin_session_id IS NULL", "origin_session_id = ?"):
+            cursor.execute(
+                d.sql(
+                    f"SELECT session_id, version, seq, {d.json_text('message')} AS message"
+                    f" FROM {self.t} WHERE {where}{by_message}"
+                ),
+                [session_id, *extra],
+            )
+            rows += cursor.fetchall()
+        update = d.sql(
+            f"UPDATE {self.t} SET message = ?j WHERE session_id = ? AND version = ? AND seq = ?"
+        )
+        for row in rows:
+            scrubbed = placeholder_message(d.json_out(row["message"]), mark)
+            cursor.execute(
+                update, (d.json_in(scrubbed), row["session_id"], row["version"], row["seq"])
+            )
+
+    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+        d = self.d
+        with self.read() as cursor:
+            cursor.execute(
+                d.sql(
+                    f"SELECT COALESCE(origin_session_id, session_id) AS origin FROM {self.t}"
+                    " WHERE tenant_id = ? AND session_id = ? AND message_id = ? LIMIT 1"
+                ),
+                (tenant_id, session_id, message_id),
+            )
+            row = cursor.fetchone()
+        return None if row is None else str(row["origin"])
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")

@@ -1,7 +1,9 @@
 """SQLite, the embedded default: one file holds the events, snapshots and views.
 
 Connections register `json_contains` (PostgreSQL's `@>` for metadata filters)
-and the application recorder applies projections in the insert transaction.
+and zero deleted content (`secure_delete`); the application recorder stores
+data keys and applies projections in the insert transaction, and empties the
+WAL after an erasure.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from eventsourcing.utils import Environment
 
 from adapters.persistence.containment import sql_json_contains
 from adapters.persistence.inline import InlineProjecting
+from adapters.persistence.key_recording import KeyRecording
 
 
 class ImmediateTransaction(SQLiteTransaction):
@@ -59,6 +62,7 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
         raw = self._configured_connection()._sqlite_conn
         raw.create_function("json_contains", 2, sql_json_contains, deterministic=True)
         raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("PRAGMA secure_delete=ON")  # deleted content is zeroed, not left in pages
         return ChatledgerSQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
 
     def _configured_connection(self) -> SQLiteConnection:
@@ -88,12 +92,18 @@ class ChatledgerSQLiteFactory(SQLiteFactory):
         )
 
 
-class ChatledgerSQLiteRecorder(InlineProjecting, SQLiteApplicationRecorder):
-    """Records events and, in the same transaction, applies inline projections."""
+class ChatledgerSQLiteRecorder(KeyRecording, InlineProjecting, SQLiteApplicationRecorder):
+    """Records events and, in the same transaction, their keys and inline projections."""
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        self.record_keys(c, stored_events, kwargs)
         self.project_inline(c, ids, kwargs)
         return ids
+
+    def after_erasure(self) -> None:
+        """Move the WAL into the file and empty it: erased bytes stay in neither."""
+        with self.datastore.get_connection(commit=True) as connection:
+            connection._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -3,8 +3,9 @@
 `MATRIX` maps `"METHOD /path"` (as the OpenAPI document names it) to a `Row`: the
 roles allowed and a minimal valid call. Strings in a row may name tenant A's
 objects, `{session_id}`, `{other_id}`, `{agent_id}`, `{key_id}`,
-`{idempotency_key}`, `{marker}`, `{bundle}`, which `make_objects` creates and
-`build` fills in. The authorization matrix and the mass-assignment tests run over
+`{message_id}`, `{idempotency_key}`, `{marker}`, `{bundle}`, which `make_objects`
+creates and `build` fills in. A key may add a query (`DELETE /v1/sessions/{session_id}?erase=true`)
+for a flag that needs other rights than the operation without it. The authorization matrix and the mass-assignment tests run over
 it; adding an operation to the API means adding its row here (one line).
 """
 
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
+from uuid import uuid4
 
 import httpx
 from fastapi import FastAPI
@@ -59,6 +62,12 @@ MATRIX: dict[str, Row] = {
     "PATCH /v1/sessions/{session_id}": Row(WRITE, json={"title": "patched"}),
     "PUT /v1/sessions/{session_id}": Row(WRITE, json={"title": "put"}),
     "DELETE /v1/sessions/{session_id}": Row(WRITE),
+    "DELETE /v1/sessions/{session_id}?erase=true": Row(ADMIN),
+    "POST /v1/sessions/{session_id}/messages/{message_id}/redact": Row(
+        ADMIN, json={"reason": "moderation"}
+    ),
+    "POST /v1/verify": Row(AUDIT, json={}),
+    "GET /v1/digest": Row(AUDIT),
     "GET /v1/sessions/{session_id}/metadata": Row(READ),
     "GET /v1/sessions/{session_id}/messages": Row(READ),
     "POST /v1/sessions/{session_id}/messages": Row(WRITE, json={"role": "user", "content": "more"}),
@@ -99,9 +108,8 @@ def make_objects(ledger: Ledger) -> dict[str, str]:
     """Fresh objects of tenant A, by the names the matrix's templates use."""
     ctx = CommandContext(tenant_id="A", actor="setup")
     session = ledger.create_session(ctx, title=MARKER, metadata={"team": MARKER})
-    ledger.append_messages(
-        ctx, session.id, [Message.user(f"{MARKER} question"), Message.assistant("answer")]
-    )
+    question = Message.user(f"{MARKER} question", id=f"q-{uuid4().hex}")
+    ledger.append_messages(ctx, session.id, [question, Message.assistant("answer")])
     other = ledger.create_session(ctx, title=f"{MARKER} other")
     agent_state = ledger.create_agent(ctx, AgentFields(name=MARKER))
     key = ledger.create_api_key(ctx, role="member", name=MARKER)
@@ -109,6 +117,7 @@ def make_objects(ledger: Ledger) -> dict[str, str]:
     return {
         "session_id": str(session.id),
         "other_id": str(other.id),
+        "message_id": str(question.id),
         "agent_id": str(agent_state.id),
         "key_id": key.key.id,
         "idempotency_key": f"{MARKER}-turn",
@@ -130,12 +139,19 @@ def fill(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
+def operation_of(key: str) -> tuple[str, str]:
+    """The method and OpenAPI path a `MATRIX` key names (without its query)."""
+    method, target = key.split(" ", 1)
+    return method, target.partition("?")[0]
+
+
 def build(operation: str, row: Row, ids: dict[str, str], key: str | None) -> httpx.Request:
-    method, path = operation.split(" ", 1)
+    method, path = operation_of(operation)
+    query = dict(parse_qsl(operation.partition("?")[2]))
     headers = fill(dict(row.headers), ids)
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    kwargs: dict[str, Any] = {"params": fill(row.params, ids), "headers": headers}
+    kwargs: dict[str, Any] = {"params": query | fill(row.params, ids), "headers": headers}
     if row.content is not None:
         kwargs["content"] = fill(row.content, ids).encode()
         headers["Content-Type"] = "application/x-ndjson"
@@ -147,7 +163,8 @@ def build(operation: str, row: Row, ids: dict[str, str], key: str | None) -> htt
 def takes_ids(operation: str, row: Row) -> bool:
     """Whether the call names one of A's objects (in its path, query, headers or body)."""
     text = json.dumps([operation, row.params, row.headers, row.json, row.content])
-    return any(f"{{{name}}}" in text for name in ("session_id", "agent_id", "key_id", "bundle"))
+    names = ("session_id", "message_id", "agent_id", "key_id", "bundle")
+    return any(f"{{{name}}}" in text for name in names)
 
 
 @dataclass

@@ -25,6 +25,8 @@ SESSION_EVENTS = [
     Session.CompletionFailed,
     Session.SuggestionsRecorded,
     Session.Deleted,
+    Session.ContentErased,
+    Session.MessageRedacted,
 ]
 
 

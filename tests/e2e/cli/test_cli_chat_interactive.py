@@ -146,6 +146,7 @@ def terminal(database_url: str) -> Iterator[Callable[..., Terminal]]:
     def open_terminal(session_id: str, extra_env: dict[str, str] | None = None) -> Terminal:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATLEDGER_", "OTEL_"))}
         env |= {"TERM": "dumb", **(extra_env or {})}
+        env["CHATLEDGER_SECRETS_DIR"] = os.environ["CHATLEDGER_SECRETS_DIR"]  # the same keys
         opened.append(Terminal(["chat", session_id, "--database-url", database_url], env))
         return opened[-1]
 

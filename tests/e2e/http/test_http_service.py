@@ -16,6 +16,7 @@ ROUTES = {
     "/v1/sessions/{session_id}": {"get", "patch", "put", "delete"},
     "/v1/sessions/{session_id}/metadata": {"get"},
     "/v1/sessions/{session_id}/messages": {"get", "post", "delete"},
+    "/v1/sessions/{session_id}/messages/{message_id}/redact": {"post"},
     "/v1/sessions/{session_id}/events": {"get"},
     "/v1/sessions/{session_id}/state": {"get"},
     "/v1/sessions/{session_id}/chat": {"post"},
