@@ -1,7 +1,8 @@
 """The Python API: `Ledger`, one object over one database.
 
 It is `LedgerCore` (sessions, messages, events, projections) with branches and
-time travel (`HistoryAPI`), agents (`AgentsAPI`) and chat (`ChatAPI`) mixed in.
+time travel (`HistoryAPI`), agents (`AgentsAPI`), chat (`ChatAPI`) and integrity
+(`IntegrityAPI`: verify, signed digests) mixed in.
 Build one with `adapters.bootstrap.open_ledger`.
 """
 
@@ -16,12 +17,13 @@ from adapters.ledger_agents import AgentsAPI
 from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
 from adapters.ledger_history import FullState, HistoryAPI
+from adapters.ledger_integrity import IntegrityAPI
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, ChatAPI, HistoryAPI):
+class Ledger(AgentsAPI, ChatAPI, HistoryAPI, IntegrityAPI):
     """chatledger's Python API over one database."""
 
     def export_session(
