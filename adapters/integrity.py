@@ -112,7 +112,9 @@ class StreamCheck:
         if self.failure is None:
             self.failure = self._problem(event, row)
 
-    def _problem(self, event: EventRow | None, row: HashRow | None) -> tuple[int | None, str] | None:
+    def _problem(
+        self, event: EventRow | None, row: HashRow | None
+    ) -> tuple[int | None, str] | None:
         found = event or row
         assert found is not None
         version = found.version
@@ -152,7 +154,10 @@ class StreamCheck:
             return None
         if self.tenant_id != expected.tenant_id:
             return Failure(
-                self.tenant_id, self.stream_id, 1, f"tenant differs from the digest's ({expected.tenant_id})"
+                self.tenant_id,
+                self.stream_id,
+                1,
+                f"tenant differs from the digest's ({expected.tenant_id})",
             )
         if self.count < expected.count:
             return Failure(

@@ -10,6 +10,7 @@ SHA-256) names a key in documents and messages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -94,9 +95,7 @@ def _create(path: Path) -> None:
             out.write(pem)
             out.flush()
             os.fsync(out.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first: keep theirs
     finally:
         os.unlink(temporary)

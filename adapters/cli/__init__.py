@@ -1,5 +1,5 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
-travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, serve.
+travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, verify/digest, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -19,6 +19,7 @@ from adapters.cli import (
     chat,
     events,
     history,
+    integrity,
     projections,
     replay,
     serve,
@@ -53,5 +54,7 @@ app.command("import")(bundles.import_session)
 app.command("replay")(replay.replay_sessions)
 app.command("summarize")(summaries.summarize)
 app.add_typer(projections.app, name="projections")
+app.command("verify")(integrity.verify)
+app.command("digest")(integrity.digest)
 
 __all__ = ["app"]

@@ -23,6 +23,7 @@ from adapters.http import (
     routes_chat,
     routes_health,
     routes_history,
+    routes_integrity,
     routes_messages,
     routes_replay,
     routes_sessions,
@@ -70,6 +71,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_bundles,
         routes_replay,
         routes_agents,
+        routes_integrity,
         routes_health,
     )
     routers = [m.router for m in modules]

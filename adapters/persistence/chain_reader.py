@@ -292,4 +292,3 @@ class PostgresChainSnapshot(ChainSnapshot):
                 stored,
                 _hash_problem(True, stored),
             )
-
