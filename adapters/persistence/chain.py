@@ -164,7 +164,7 @@ class EventChain:
                 digest = hash_stored_event(prev[1] if prev and chained else GENESIS, tenant, stored)
                 rows.append(
                     (
-                        self.stored_id(stored.originator_id),
+                        self.stored_id(_uuid(stored.originator_id)),
                         stored.originator_version,
                         tenant,
                         digest,
@@ -173,11 +173,13 @@ class EventChain:
                 prev = (stored.originator_id, digest)
             cursor.executemany(self._insert_sql(), rows)
             count += len(rows)
-            after = (self.stored_id(batch[-1].originator_id), batch[-1].originator_version)
+            last = batch[-1]
+            after = (self.stored_id(_uuid(last.originator_id)), last.originator_version)
         if count:
             log.info("hash chain: backfilled %d events stored before it", count)
 
     def _events_after(self, cursor: Any, after: tuple[Any, int] | None) -> list[StoredEvent]:
+        params: tuple[Any, ...]
         where, params = "", ()
         if after is not None:
             where = " WHERE originator_id > ? OR (originator_id = ? AND originator_version > ?)"

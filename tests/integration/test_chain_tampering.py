@@ -393,3 +393,24 @@ def test_events_stored_before_the_chain_existed_are_chained_once_at_upgrade(
         reopened.close()
     finally:
         tamper.close()
+
+
+def test_imported_bundles_and_snapshotted_streams_verify_intact(database_url: str) -> None:
+    ledger = open_ledger(Settings(database_url=database_url))
+    try:
+        session = ledger.create_session(T1, title="long enough for a snapshot")
+        for start in range(0, 120, 40):
+            batch = [Message.user(f"m{n}") for n in range(start, start + 40)]
+            ledger.append_messages(T1, session.id, batch)
+        bundle = b"".join(ledger.export_session("t1", session.id))
+        copy = uuid.uuid4()
+        ledger.import_bundle(T2, bundle, new_id=copy)
+        ledger.append_messages(T2, copy, [Message.user("after the import")])
+
+        report = ledger.verify()
+
+        assert report.intact, report.failures
+        assert report.events == 121 + 122
+        assert ledger.verify(tenant_id="t2").events == 122
+    finally:
+        ledger.close()
