@@ -57,7 +57,7 @@ def _sessions(ledger: Ledger, ctx: CommandContext) -> dict[int, Any]:
     return sessions
 
 
-def _measure(ledger: Ledger) -> dict[str, dict[int, list[float]]]:
+def _measure(ledger: Ledger, rounds: int) -> dict[str, dict[int, list[float]]]:
     """Seconds per append, chained and not, alternating in one ledger (same pool, load)."""
     switch = Switch(ledger)
     switch.set(False)
@@ -65,7 +65,7 @@ def _measure(ledger: Ledger) -> dict[str, dict[int, list[float]]]:
     switch.set(True)
     subjects = {"chained": (CHAINED, _sessions(ledger, CHAINED)), "unchained": (PLAIN, plain)}
     samples: dict[str, dict[int, list[float]]] = {k: {n: [] for n in LENGTHS} for k in subjects}
-    for r in range(ROUNDS):
+    for r in range(rounds):
         order = list(subjects.items())[:: 1 if r % 2 else -1]
         for name, (ctx, sessions) in order:
             switch.set(name == "chained")
@@ -97,15 +97,15 @@ def _bytes_per_event(ledger: Ledger, backend: str) -> tuple[float, float, int]:
     return per_row[0][0], per_row[1][0], per_row[0][1]
 
 
-def _run(backend: str, url: str) -> None:
+def _run(backend: str, url: str, rounds: int) -> None:
     ledger = open_ledger(Settings(database_url=url))
     try:
-        samples = _measure(ledger)
+        samples = _measure(ledger, rounds)
         events_size, hashes_size, rows = _bytes_per_event(ledger, backend)
         report = ledger.verify(tenant_id=CHAINED.tenant_id)
     finally:
         ledger.close()
-    print(f"\n{backend}: single-message append, {ROUNDS} rounds (ms)")
+    print(f"\n{backend}: single-message append, {rounds} rounds (ms)")
     for n in LENGTHS:
         c, u = sorted(samples["chained"][n]), sorted(samples["unchained"][n])
         med_c, med_u = statistics.median(c) * 1e3, statistics.median(u) * 1e3
@@ -127,10 +127,11 @@ def _run(backend: str, url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         d = Path(directory)
-        _run("sqlite", f"sqlite:///{d / 'chain.db'}")
+        _run("sqlite", f"sqlite:///{d / 'chain.db'}", args.rounds)
     schemas = [f"chain_bench_{uuid.uuid4().hex[:8]}"]
     try:
         with psycopg.connect(args.postgres_url, autocommit=True) as conn:
@@ -140,7 +141,7 @@ def main() -> None:
         print(f"\npostgres: skipped ({error})")
         return
     try:
-        _run("postgres", f"{args.postgres_url}?schema={schemas[0]}")
+        _run("postgres", f"{args.postgres_url}?schema={schemas[0]}", args.rounds)
     finally:
         with psycopg.connect(args.postgres_url, autocommit=True) as conn:
             for schema in schemas:
