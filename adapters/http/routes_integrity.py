@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Request, Response
 
 from adapters.digest import Digest
 from adapters.http.context import LedgerDep, PrincipalDep, require_roles
@@ -95,7 +94,7 @@ def digest(ledger: LedgerDep, principal: PrincipalDep) -> Any:
 
 @router.get(
     "/digest/public-key",
-    response_class=PlainTextResponse,
+    response_class=Response,
     responses={
         200: {
             "description": "The PEM public key that checks digests",
@@ -105,6 +104,6 @@ def digest(ledger: LedgerDep, principal: PrincipalDep) -> Any:
     },
     summary="The digest signing key's public half",
 )
-def public_key(ledger: LedgerDep) -> PlainTextResponse:
+def public_key(ledger: LedgerDep) -> Response:
     """The Ed25519 public key (PEM) a third party needs to check a digest's signature."""
-    return PlainTextResponse(ledger.signing_key().public_pem(), media_type=PEM_MEDIA_TYPE)
+    return Response(ledger.signing_key().public_pem(), media_type=PEM_MEDIA_TYPE)

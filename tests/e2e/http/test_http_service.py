@@ -31,6 +31,9 @@ ROUTES = {
     "/v1/replays": {"post"},
     "/v1/agents": {"get", "post"},
     "/v1/agents/{agent_id}": {"get", "patch", "put", "delete"},
+    "/v1/verify": {"post"},
+    "/v1/digest": {"get"},
+    "/v1/digest/public-key": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
