@@ -8,6 +8,7 @@ projection runner, attached inline to the recorder unless workers run apart.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from adapters.chat import ChatService
@@ -29,6 +30,7 @@ from adapters.persistence.sql_session_list import SqlSessionListView
 from adapters.persistence.sql_store import SqlViewStore
 from adapters.rendering import SandboxedRenderer
 from adapters.settings import Database, Settings
+from adapters.signing import SIGNING_KEY_FILE
 from adapters.telemetry import Telemetry, configure_telemetry
 from adapters.tools import ToolBox
 from domain.engine import Engine
@@ -55,6 +57,7 @@ def open_ledger(
     with _creating_tables(db):
         ledger = _wire(settings, db)
     ledger.chat_service = _chat_service(ledger, settings, telemetry)
+    ledger.signing_key_path = Path(settings.secrets_dir) / SIGNING_KEY_FILE
     return ledger
 
 

@@ -2,7 +2,8 @@
 
 It is `LedgerCore` (sessions, messages, events, projections) with branches and
 time travel (`HistoryAPI`), agents (`AgentsAPI`), the audit trail (`AuditAPI`), chat
-(`ChatAPI`), erasure (`ErasureAPI`) and API keys (`KeysAPI`) mixed in.
+(`ChatAPI`), erasure (`ErasureAPI`), integrity (`IntegrityAPI`: verify, signed digests)
+and API keys (`KeysAPI`) mixed in.
 Build one with `adapters.bootstrap.open_ledger`.
 """
 
@@ -19,13 +20,14 @@ from adapters.ledger_chat import ChatAPI
 from adapters.ledger_core import AppendResult, LedgerCore, Views, session_uuid
 from adapters.ledger_erasure import ErasureAPI
 from adapters.ledger_history import FullState, HistoryAPI
+from adapters.ledger_integrity import IntegrityAPI
 from adapters.ledger_keys import KeysAPI
 from adapters.replay import ReplayOptions, ReplayReport, replay_session
 from adapters.replay_report import BatchReport, Progress, replay_batch
 from domain.context import CommandContext
 
 
-class Ledger(AgentsAPI, AuditAPI, ChatAPI, ErasureAPI, HistoryAPI, KeysAPI):
+class Ledger(AgentsAPI, AuditAPI, ChatAPI, ErasureAPI, HistoryAPI, IntegrityAPI, KeysAPI):
     """chatledger's Python API over one database."""
 
     def export_session(

@@ -11,7 +11,9 @@ EngineError
   ├ InvalidInputError           -> 422  (names the offending field)
   │   ├ EmptyMessageError
   │   ├ InvalidTextError        (NUL characters, lone surrogates)
-  │   └ InvalidVersionError     (time travel outside the stream)
+  │   ├ InvalidVersionError     (time travel outside the stream)
+  │   └ DigestInvalidError      (a digest malformed, altered or signed with another key)
+  ├ TamperingDetectedError      -> 409  (a digest refused: the log fails verification)
   ├ LimitExceededError          -> 413
   │   └ MessageTooLargeError
   ├ AuthenticationError         -> 401  (no credentials, or credentials that do not hold)
@@ -126,6 +128,19 @@ class InvalidTextError(InvalidInputError):
 
 class InvalidVersionError(InvalidInputError):
     pass
+
+
+class DigestInvalidError(InvalidInputError):
+    """A digest document that is malformed, altered, or signed with another key."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("digest", detail)
+
+
+class TamperingDetectedError(EngineError):
+    """The event log fails verification, so it is not signed (`detail` names the event)."""
+
+    title = "Tampering detected"
 
 
 class LimitExceededError(EngineError):

@@ -1,6 +1,6 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
 travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, API keys,
-the audit trail, erasure, serve.
+the audit trail, erasure, verify/digest, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -22,6 +22,7 @@ from adapters.cli import (
     erasure,
     events,
     history,
+    integrity,
     keys,
     projections,
     replay,
@@ -61,5 +62,7 @@ app.add_typer(keys.app, name="keys")
 app.command("audit")(audit.audit)
 app.command("erase")(erasure.erase)
 app.command("redact")(erasure.redact)
+app.command("verify")(integrity.verify)
+app.command("digest")(integrity.digest)
 
 __all__ = ["app"]

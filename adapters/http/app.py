@@ -25,6 +25,7 @@ from adapters.http import (
     routes_erasure,
     routes_health,
     routes_history,
+    routes_integrity,
     routes_keys,
     routes_messages,
     routes_replay,
@@ -80,6 +81,7 @@ def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
         routes_agents,
         routes_keys,
         routes_audit,
+        routes_integrity,
         routes_health,
     )
     open_modules = (routes_health,)  # probes answer without a key

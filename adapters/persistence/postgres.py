@@ -18,18 +18,33 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from adapters.persistence.chain import Chaining, EventChain
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
+from adapters.persistence.sql_dialect import postgres_dialect
 
 
-class ChatledgerPostgresRecorder(KeyRecording, InlineProjecting, PostgresApplicationRecorder):
-    """Records events and, in the same transaction, their keys and inline projections."""
+class ChatledgerPostgresRecorder(
+    Chaining, KeyRecording, InlineProjecting, PostgresApplicationRecorder
+):
+    """Records events with their chained hashes and, in the same transaction, their keys
+    and inline projections."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        dialect = postgres_dialect(datastore.schema)
+        self.chain = EventChain(dialect, dialect.table(events_table_name))
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        super()._create_table(curs)
+        self.chain.create_table(curs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         self.record_keys(curs, stored_events, kwargs)
+        self.chain.record(curs, stored_events, kwargs)
         self.project_inline(curs, ids, kwargs)
         return ids
 

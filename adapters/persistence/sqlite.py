@@ -25,9 +25,11 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment
 
+from adapters.persistence.chain import Chaining, EventChain
 from adapters.persistence.containment import sql_json_contains
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
+from adapters.persistence.sql_dialect import SQLITE
 
 
 class ImmediateTransaction(SQLiteTransaction):
@@ -92,14 +94,24 @@ class ChatledgerSQLiteFactory(SQLiteFactory):
         )
 
 
-class ChatledgerSQLiteRecorder(KeyRecording, InlineProjecting, SQLiteApplicationRecorder):
-    """Records events and, in the same transaction, their keys and inline projections."""
+class ChatledgerSQLiteRecorder(Chaining, KeyRecording, InlineProjecting, SQLiteApplicationRecorder):
+    """Records events with their chained hashes and, in the same transaction, their keys
+    and inline projections."""
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        self.chain = EventChain(SQLITE, events_table_name)
+        super().__init__(datastore, events_table_name)
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        self.chain.create_table(c)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         self.record_keys(c, stored_events, kwargs)
+        self.chain.record(c, stored_events, kwargs)
         self.project_inline(c, ids, kwargs)
         return ids
 

@@ -2,11 +2,12 @@
 
 `MATRIX` maps `"METHOD /path"` (as the OpenAPI document names it) to a `Row`: the
 roles allowed and a minimal valid call. Strings in a row may name tenant A's
-objects, `{session_id}`, `{other_id}`, `{agent_id}`, `{key_id}`,
-`{message_id}`, `{idempotency_key}`, `{marker}`, `{bundle}`, which `make_objects`
-creates and `build` fills in. A key may add a query (`DELETE /v1/sessions/{session_id}?erase=true`)
-for a flag that needs other rights than the operation without it. The authorization matrix and the mass-assignment tests run over
-it; adding an operation to the API means adding its row here (one line).
+objects, `{session_id}`, `{other_id}`, `{agent_id}`, `{key_id}`, `{message_id}`,
+`{idempotency_key}`, `{marker}`, `{bundle}`, which `make_objects` creates and
+`build` fills in. A key may add a query (`DELETE /v1/sessions/{session_id}?erase=true`)
+for a flag that needs other rights than the operation without it. The authorization
+matrix and the mass-assignment tests run over it; adding an operation to the API means
+adding its row here (one line).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ MATRIX: dict[str, Row] = {
     ),
     "POST /v1/verify": Row(AUDIT, json={}),
     "GET /v1/digest": Row(AUDIT),
+    "GET /v1/digest/public-key": Row(AUDIT),
     "GET /v1/sessions/{session_id}/metadata": Row(READ),
     "GET /v1/sessions/{session_id}/messages": Row(READ),
     "POST /v1/sessions/{session_id}/messages": Row(WRITE, json={"role": "user", "content": "more"}),

@@ -35,6 +35,9 @@ ROUTES = {
     "/v1/keys": {"get", "post"},
     "/v1/keys/{key_id}": {"get", "delete"},
     "/v1/audit": {"get"},
+    "/v1/verify": {"post"},
+    "/v1/digest": {"get"},
+    "/v1/digest/public-key": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
 }
