@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
-from uuid import uuid4
 
 import httpx
 from fastapi import FastAPI
@@ -67,7 +66,7 @@ MATRIX: dict[str, Row] = {
     "POST /v1/sessions/{session_id}/messages/{message_id}/redact": Row(
         ADMIN, json={"reason": "moderation"}
     ),
-    "POST /v1/verify": Row(AUDIT, json={}),
+    "POST /v1/verify": Row(AUDIT),
     "GET /v1/digest": Row(AUDIT),
     "GET /v1/digest/public-key": Row(AUDIT),
     "GET /v1/sessions/{session_id}/metadata": Row(READ),
@@ -110,8 +109,10 @@ def make_objects(ledger: Ledger) -> dict[str, str]:
     """Fresh objects of tenant A, by the names the matrix's templates use."""
     ctx = CommandContext(tenant_id="A", actor="setup")
     session = ledger.create_session(ctx, title=MARKER, metadata={"team": MARKER})
-    question = Message.user(f"{MARKER} question", id=f"q-{uuid4().hex}")
-    ledger.append_messages(ctx, session.id, [question, Message.assistant("answer")])
+    ledger.append_messages(
+        ctx, session.id, [Message.user(f"{MARKER} question"), Message.assistant("answer")]
+    )
+    question = ledger.get_state("A", session.id).messages[0].message
     other = ledger.create_session(ctx, title=f"{MARKER} other")
     agent_state = ledger.create_agent(ctx, AgentFields(name=MARKER))
     key = ledger.create_api_key(ctx, role="member", name=MARKER)

@@ -35,10 +35,16 @@ SERVER_FIELDS: dict[str, Any] = {
     "unknown_field": 1,
 }
 
+READS_WITH_A_BODY = frozenset({"POST /v1/verify"})
+"""Operations that take a JSON body but record nothing: `verify` reads a signed digest,
+whose own fields (hashes, counts) are the document, checked by its signature."""
+
 WRITES = sorted(
     operation
     for operation, row in MATRIX.items()
-    if operation.split(" ")[0] in ("POST", "PUT", "PATCH") and isinstance(row.json, dict)
+    if operation.split(" ")[0] in ("POST", "PUT", "PATCH")
+    and isinstance(row.json, dict)
+    and operation not in READS_WITH_A_BODY
 )
 
 
@@ -80,7 +86,7 @@ def test_every_operation_with_a_json_body_is_covered(world: World) -> None:
         for method, spec in methods.items()
         if "application/json" in spec.get("requestBody", {}).get("content", {})
     }
-    assert with_json_body - set(WRITES) == set()
+    assert with_json_body - set(WRITES) - READS_WITH_A_BODY == set()
 
 
 @pytest.mark.anyio
