@@ -12,6 +12,8 @@ import binascii
 import os
 from pathlib import Path
 
+from adapters.secret_files import create_secret_file
+
 KEY_BYTES = 32
 FILE_NAME = "master.key"
 
@@ -31,13 +33,7 @@ def load_master_key(configured: str | None, secrets_dir: str) -> bytes:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process made it first
-    with os.fdopen(fd, "w") as file:
-        file.write(base64.b64encode(os.urandom(KEY_BYTES)).decode() + "\n")
+    create_secret_file(path, base64.b64encode(os.urandom(KEY_BYTES)) + b"\n")
 
 
 def _decoded(text: str, source: str) -> bytes:

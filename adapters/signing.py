@@ -1,24 +1,21 @@
 """The Ed25519 key that signs digests, kept in a file outside the database.
 
 `SigningKey.load_or_create(path)` reads `<secrets_dir>/signing.key` (PKCS#8 PEM),
-creating it with mode 0600 (and its directory 0700) on first use; two processes
-creating it at once end with one key, because the file appears whole through
-`os.link` or not at all. The public half is shared as PEM so that anyone can check
-a digest (`public_key_from_pem`); a key id (16 hex digits of the public key's
-SHA-256) names a key in documents and messages.
+creating it with mode 0600 on first use (`adapters.secret_files`). The public half
+is shared as PEM so that anyone can check a digest (`public_key_from_pem`); a key id
+(16 hex digits of the public key's SHA-256) names a key in documents and messages.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from adapters.secret_files import create_secret_file
 
 SIGNING_KEY_FILE = "signing.key"
 
@@ -81,21 +78,9 @@ class SigningKey:
 
 
 def _create(path: Path) -> None:
-    """Write a new key to `path` (0600), unless another process just did."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "wb") as out:
-            out.write(pem)
-            out.flush()
-            os.fsync(out.fileno())
-        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    create_secret_file(path, pem)

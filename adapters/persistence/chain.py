@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import orjson
 from eventsourcing.persistence import StoredEvent
 
+from adapters.persistence.sealing import readable_fields
 from adapters.persistence.sql_dialect import Dialect
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class EventChain:
     def _backfill(self, cursor: Any) -> None:
         """Chain the events a store held before it had hashes (read once, at creation).
 
-        Those were stored as plain JSON, so their tenant is read from them.
+        Their tenant is read from them (plain JSON, or a sealed event's readable header).
         """
         after: tuple[Any, int] | None = None
         prev: tuple[Any, bytes] | None = None
@@ -278,8 +278,8 @@ def _tenants(stored_events: Sequence[StoredEvent], recorded: Any) -> Iterator[st
 
 def _legacy_tenant(state: bytes) -> str:
     try:
-        data = orjson.loads(state)
-    except orjson.JSONDecodeError:
+        data = readable_fields(state)
+    except ValueError:
         return ""
     tenant = data.get("tenant_id") if isinstance(data, dict) else None
     return tenant if isinstance(tenant, str) else ""

@@ -129,6 +129,19 @@ class Sealer:
         return ERASED
 
 
+def readable_fields(data: bytes) -> Any:
+    """What anyone may read of a stored state: its JSON, or a sealed event's header.
+
+    Raises `ValueError` (orjson's decode error included) for bytes that are neither.
+    """
+    if is_sealed(data):
+        try:
+            data = _parse(data)[0]
+        except (IndexError, struct.error) as error:
+            raise ValueError("truncated sealed event") from error
+    return orjson.loads(data)
+
+
 def key_refs(session_id: UUID, data: bytes) -> Iterator[KeyRef]:
     """The keys a stored event's state was sealed with (none for plain JSON)."""
     if is_sealed(data):
