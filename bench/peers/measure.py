@@ -1,0 +1,194 @@
+"""The measures, each on one system: building sessions, reads, single appends (through
+`bench.appends.interleaved`), ingest of whole conversations, and projection catch-up.
+
+Only the system's calls are timed; turning ShareGPT turns into its message objects
+(`System.prepare`) happens outside the clock.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any
+
+from bench import sharegpt
+from bench.latency import Latency, repeat
+from bench.peers.plan import PeerPlan
+from bench.peers.system import NotSupportedError, System
+from bench.sharegpt import Turn
+from bench.storage import Payload
+
+Progress = Callable[[str], None]
+
+
+class Feed:
+    """ShareGPT turns in file order, cycled, with the payload they carry counted."""
+
+    def __init__(self) -> None:
+        self.source: Iterator[Turn] = sharegpt.turns()
+        self.payload = Payload()
+
+    def take(self, count: int) -> list[Turn]:
+        turns = list(itertools.islice(self.source, count))
+        for turn in turns:
+            self.payload.add(turn.text, 0)
+        return turns
+
+
+class Appender:
+    """A system seen as a `bench.appends.Subject`: one prepared message per append."""
+
+    def __init__(self, system: System, sessions: dict[int, Hashable], feed: Feed) -> None:
+        self.name = system.name
+        self.system = system
+        self.sessions = sessions
+        self.feed = feed
+
+    def next_message(self, session: Hashable) -> Any:
+        return self.system.prepare(self.feed.take(1))
+
+    def append(self, session: Hashable, message: Any) -> None:
+        self.system.append(session, message)
+
+
+def warm_up(system: System, feed: Feed, count: int) -> None:
+    session = system.create_session()
+    for _ in range(count):
+        system.append(session, system.prepare(feed.take(1)))
+    system.end_session(session)
+
+
+def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], dict[str, Any]]:
+    """One session per length, shortest first, `plan.batch` messages per write.
+
+    Lengths not reached within `plan.build_budget` are left out and reported.
+    """
+    sessions: dict[int, Any] = {}
+    report: dict[str, Any] = {}
+    spent = 0.0
+    for n in sorted(set(plan.sizes) | set(plan.read_sizes) | set(plan.middle_sizes)):
+        session = system.create_session()
+        written = 0
+        took = 0.0
+        while written < n and spent + took < plan.build_budget:
+            # No write spans the middle, so every system has a state at exactly N/2.
+            count = min(plan.batch, (n // 2 if written < n // 2 else n) - written)
+            prepared = system.prepare(feed.take(count))
+            began = time.perf_counter()
+            system.append(session, prepared)
+            took += time.perf_counter() - began
+            written += count
+        spent += took
+        if written < n:
+            report[str(n)] = {"over_budget": True, "messages_written": written, "seconds": took}
+            system.end_session(session)
+            break
+        sessions[n] = session
+        report[str(n)] = {"seconds": round(took, 3), "messages_per_second": round(n / took, 1)}
+    return sessions, report
+
+
+def reads(system: System, sessions: dict[int, Any], plan: PeerPlan) -> dict[str, Any]:
+    """The whole history and a page at each read size; the state at N/2 at each middle size."""
+    figures: dict[str, Any] = {}
+    gc.collect()
+    for n in plan.read_sizes:
+        if n in sessions:
+            session = sessions[n]
+            figures[f"history_{n}"] = _timed(
+                lambda s=session, n=n: _expect(system.history(s), n), plan
+            )
+            figures[f"page_{n}"] = _timed(
+                lambda s=session, n=n: _expect(system.page(s, plan.page), min(plan.page, n)), plan
+            )
+    for n in plan.middle_sizes:
+        if n in sessions:
+            session, half = sessions[n], n // 2
+            try:
+                figures[f"state_at_half_{n}"] = _timed(
+                    lambda s=session, h=half: _expect(system.state_at(s, h), h), plan
+                )
+            except NotSupportedError as why:
+                figures[f"state_at_half_{n}"] = {"not_supported": str(why)}
+    return figures
+
+
+def _timed(call: Callable[[], None], plan: PeerPlan) -> dict[str, Any]:
+    return repeat(call, plan.read_repeats, budget=plan.read_budget, least=plan.least).as_dict()
+
+
+def _expect(got: int, wanted: int) -> None:
+    if got != wanted:
+        raise AssertionError(f"read {got} messages, expected {wanted}")
+
+
+def summaries(by_n: dict[int, list[float]]) -> dict[str, Any]:
+    return {str(n): Latency.of(seconds).as_dict() for n, seconds in by_n.items() if seconds}
+
+
+def ingest(
+    system: System,
+    dialogues: Sequence[Sequence[Turn]],
+    *,
+    per_message: bool,
+    budget: float,
+    payload: Payload,
+    tick: Callable[[int], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Conversations in file order, each in a new session: one write per message
+    (`per_message`) or one per conversation, until all are in or `budget` seconds are
+    spent; then until the system's derived views have caught up. Seconds of system calls."""
+    spent = 0.0
+    conversations = messages = writes = 0
+    for dialogue in dialogues:
+        if spent >= budget:
+            break
+        batches = [[t] for t in dialogue] if per_message else [list(dialogue)]
+        prepared = [system.prepare(batch) for batch in batches]
+        began = time.perf_counter()
+        session = system.create_session()
+        for item in prepared:
+            system.append(session, item)
+        system.end_session(session)
+        spent += time.perf_counter() - began
+        for turn in dialogue:
+            payload.add(turn.text, 0)
+        conversations += 1
+        messages += len(dialogue)
+        writes += len(prepared)
+        tick(len(dialogue))
+    began = time.perf_counter()
+    system.caught_up()
+    spent += time.perf_counter() - began
+    return {
+        "conversations": conversations,
+        "messages": messages,
+        "writes": writes,
+        "complete": conversations == len(dialogues),
+        "seconds": round(spent, 3),
+        "messages_per_second": round(messages / spent, 1) if spent else None,
+    }
+
+
+def catch_up(views: Sequence[str], rebuild: Callable[[str], int]) -> dict[str, Any]:
+    """Rebuild each view from empty, one after another; events read per second."""
+    per_view: dict[str, Any] = {}
+    for name in views:
+        began = time.perf_counter()
+        count = rebuild(name)
+        seconds = time.perf_counter() - began
+        per_view[name] = {
+            "events": count,
+            "seconds": round(seconds, 3),
+            "events_per_second": round(count / seconds, 1),
+        }
+    total = sum(v["seconds"] for v in per_view.values())
+    events = max((v["events"] for v in per_view.values()), default=0)
+    return {
+        "views": per_view,
+        "events": events,
+        "seconds_all_views": round(total, 3),
+        "events_per_second_all_views": round(events / total, 1) if total else None,
+    }

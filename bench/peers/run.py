@@ -1,0 +1,150 @@
+"""One backend's run: every system on fresh databases, side by side.
+
+1. Sessions of length N: every system opens its own fresh database, warms up, builds its
+   sessions and reads them; then their single appends are interleaved round by round
+   (`bench.appends.interleaved`), so all see the same machine load; chatledger's views
+   are rebuilt from empty (catch-up); all close, and their bytes are measured.
+2. Ingest, one message per write: each system in turn on a fresh database, the
+   conversations in file order; then its bytes are measured (short sessions).
+3. Ingest, one write per conversation (the bulk path), on fresh databases again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress as Bar
+
+from bench.appends import interleaved
+from bench.databases import fresh
+from bench.peers import measure
+from bench.peers.measure import Appender, Feed, Progress
+from bench.peers.plan import PeerPlan
+from bench.peers.system import Factory, System
+from bench.sharegpt import Turn
+from bench.storage import Payload
+
+
+def run(
+    backend: str,
+    plan: PeerPlan,
+    systems: dict[str, Factory],
+    dialogues: Sequence[Sequence[Turn]],
+    *,
+    postgres_url: str,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Every system's figures on `backend`, by system name."""
+    results: dict[str, Any] = {name: {} for name in systems}
+    _sessions_of_length_n(backend, plan, systems, results, postgres_url, progress)
+    for per_message, key in ((True, "ingest"), (False, "bulk_ingest")):
+        limit = plan.ingest_conversations if per_message else plan.bulk_conversations
+        chosen = dialogues[:limit] if limit is not None else dialogues
+        budget = plan.ingest_budget if per_message else plan.bulk_budget
+        for name, factory in systems.items():
+            progress(
+                f"{backend}: {name}: {key.replace('_', ' ')} of up to {len(chosen):,} conversations"
+            )
+            with fresh(
+                backend, f"{name}_{key}".replace("-", "_"), postgres_url=postgres_url
+            ) as target:
+                system = factory(target)
+                payload = Payload()
+                try:
+                    results[name][key] = _ingest(system, chosen, per_message, budget, payload)
+                finally:
+                    system.close()
+                if per_message:
+                    results[name]["storage_short"] = system.storage().report(payload)
+    return results
+
+
+def _sessions_of_length_n(
+    backend: str,
+    plan: PeerPlan,
+    systems: dict[str, Factory],
+    results: dict[str, Any],
+    postgres_url: str,
+    progress: Progress,
+) -> None:
+    opened: dict[str, tuple[System, Feed, dict[int, Any]]] = {}
+    with ExitStack() as databases:
+        with ExitStack() as stack:
+            for name, factory in systems.items():
+                target = databases.enter_context(
+                    fresh(backend, name.replace("-", "_"), postgres_url=postgres_url)
+                )
+                system = factory(target)
+                stack.callback(system.close)
+                feed = Feed()
+                progress(f"{backend}: {name}: building sessions of {_sizes(plan)} messages")
+                measure.warm_up(system, feed, plan.warmup)
+                sessions, results[name]["build"] = measure.build(system, feed, plan)
+                stack.callback(_ending(system, sessions))
+                results[name]["label"] = system.label
+                progress(f"{backend}: {name}: reading")
+                results[name]["reads"] = measure.reads(system, sessions, plan)
+                opened[name] = (system, feed, sessions)
+            _appends(backend, plan, opened, results, progress)
+        for name, (system, feed, _) in opened.items():
+            results[name]["storage_long"] = system.storage().report(feed.payload)
+
+
+def _appends(
+    backend: str,
+    plan: PeerPlan,
+    opened: dict[str, tuple[System, Feed, dict[int, Any]]],
+    results: dict[str, Any],
+    progress: Progress,
+) -> None:
+    """Single appends, interleaved; then chatledger's views rebuilt from empty."""
+    progress(f"{backend}: {plan.appends} rounds of single appends, all systems interleaved")
+    appenders = [
+        Appender(system, {n: sessions[n] for n in plan.sizes if n in sessions}, feed)
+        for system, feed, sessions in opened.values()
+    ]
+    samples = interleaved(appenders, plan.appends, budget=plan.append_budget, least=plan.least)
+    for name in opened:
+        results[name]["append"] = measure.summaries(samples[name])
+    if "chatledger" in opened:
+        progress(f"{backend}: chatledger: rebuilding its views from empty")
+        ledger: Any = opened["chatledger"][0]
+        results["chatledger"]["catch_up"] = measure.catch_up(
+            ledger.view_names(), ledger.rebuild_view
+        )
+
+
+def _ending(system: System, sessions: dict[int, Any]) -> Callable[[], None]:
+    def end() -> None:
+        for session in sessions.values():
+            system.end_session(session)
+
+    return end
+
+
+def _ingest(
+    system: System,
+    dialogues: Sequence[Sequence[Turn]],
+    per_message: bool,
+    budget: float,
+    payload: Payload,
+) -> dict[str, Any]:
+    total = sum(len(d) for d in dialogues)
+    with Bar(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(system.label, total=total)
+        return measure.ingest(
+            system,
+            dialogues,
+            per_message=per_message,
+            budget=budget,
+            payload=payload,
+            tick=lambda count: bar.advance(task, count),
+        )
+
+
+def _sizes(plan: PeerPlan) -> str:
+    sizes = sorted(set(plan.sizes) | set(plan.read_sizes) | set(plan.middle_sizes))
+    return ", ".join(f"{n:,}" for n in sizes)
