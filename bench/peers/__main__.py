@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         "backends": {},
     }
     results["environment"]["versions"] |= {name: installed_version(name) for name in PEERS}
+    results["environment"]["command"] = " ".join(["python -m bench.peers", *(argv or sys.argv[1:])])
     console.log("loading ShareGPT conversations")
     corpus = sharegpt.corpus()
     gc.collect()

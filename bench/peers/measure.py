@@ -129,47 +129,61 @@ def summaries(by_n: dict[int, list[float]]) -> dict[str, Any]:
 
 
 def ingest(
-    system: System,
+    systems: dict[str, System],
     dialogues: Sequence[Sequence[Turn]],
     *,
     per_message: bool,
     budget: float,
-    payload: Payload,
+    payloads: dict[str, Payload],
     tick: Callable[[int], None] = lambda _: None,
-) -> dict[str, Any]:
-    """Conversations in file order, each in a new session: one write per message
-    (`per_message`) or one per conversation, until all are in or `budget` seconds are
-    spent; then until the system's derived views have caught up. Seconds of system calls."""
-    spent = 0.0
-    conversations = messages = writes = 0
-    for dialogue in dialogues:
-        if spent >= budget:
+) -> dict[str, dict[str, Any]]:
+    """Conversations in file order, each in a new session of every system: one write per
+    message (`per_message`) or one per conversation. The systems take turns conversation
+    by conversation (in an order that rotates), so a change in the machine's load hits
+    them alike. Each stops once its calls have taken `budget` seconds; then it is timed
+    until its derived views have caught up."""
+    names = list(systems)
+    spent = dict.fromkeys(names, 0.0)
+    done = {name: {"conversations": 0, "messages": 0, "writes": 0} for name in names}
+    for index, dialogue in enumerate(dialogues):
+        active = [n for n in names if spent[n] < budget]
+        if not active:
             break
-        batches = [[t] for t in dialogue] if per_message else [list(dialogue)]
-        prepared = [system.prepare(batch) for batch in batches]
+        shift = index % len(active)
+        for name in active[shift:] + active[:shift]:
+            spent[name] += _ingest_one(systems[name], dialogue, per_message)
+            for turn in dialogue:
+                payloads[name].add(turn.text, 0)
+            counts = done[name]
+            counts["conversations"] += 1
+            counts["messages"] += len(dialogue)
+            counts["writes"] += len(dialogue) if per_message else 1
+        tick(1)
+    figures: dict[str, dict[str, Any]] = {}
+    for name in names:
         began = time.perf_counter()
-        session = system.create_session()
-        for item in prepared:
-            system.append(session, item)
-        system.end_session(session)
-        spent += time.perf_counter() - began
-        for turn in dialogue:
-            payload.add(turn.text, 0)
-        conversations += 1
-        messages += len(dialogue)
-        writes += len(prepared)
-        tick(len(dialogue))
+        systems[name].caught_up()
+        seconds = spent[name] + time.perf_counter() - began
+        counts = done[name]
+        figures[name] = {
+            **counts,
+            "complete": counts["conversations"] == len(dialogues),
+            "seconds": round(seconds, 3),
+            "messages_per_second": round(counts["messages"] / seconds, 1) if seconds else None,
+        }
+    return figures
+
+
+def _ingest_one(system: System, dialogue: Sequence[Turn], per_message: bool) -> float:
+    """Seconds to store one conversation in a new session (its preparation not counted)."""
+    batches = [[t] for t in dialogue] if per_message else [list(dialogue)]
+    prepared = [system.prepare(batch) for batch in batches]
     began = time.perf_counter()
-    system.caught_up()
-    spent += time.perf_counter() - began
-    return {
-        "conversations": conversations,
-        "messages": messages,
-        "writes": writes,
-        "complete": conversations == len(dialogues),
-        "seconds": round(spent, 3),
-        "messages_per_second": round(messages / spent, 1) if spent else None,
-    }
+    session = system.create_session()
+    for item in prepared:
+        system.append(session, item)
+    system.end_session(session)
+    return time.perf_counter() - began
 
 
 def catch_up(views: Sequence[str], rebuild: Callable[[str], int]) -> dict[str, Any]:

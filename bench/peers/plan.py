@@ -21,7 +21,7 @@ class PeerPlan:
     """Messages per write while a session is built up to its length (every system)."""
     warmup: int = 20
     """Unmeasured single appends to a scratch session, per system."""
-    build_budget: float = 12.0
+    build_budget: float = 30.0
     """Seconds one system may spend building its sessions (shortest first)."""
     appends: int = 100
     """Rounds of single appends: one per session and system per round."""
@@ -39,10 +39,10 @@ class PeerPlan:
     """Seconds after which a read stops repeating (after `least` samples)."""
     ingest_conversations: int | None = 2_000
     """Conversations ingested one message per write (None: every one)."""
-    ingest_budget: float = 8.0
+    ingest_budget: float = 6.0
     bulk_conversations: int | None = 2_000
     """Conversations ingested one write per conversation (None: every one)."""
-    bulk_budget: float = 3.0
+    bulk_budget: float = 2.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -112,7 +112,7 @@ def _appends(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
         out += _row(
             BACKENDS[backend],
             "*chatledger ÷ best peer*",
-            *[_num(ours[n]["chatledger"]["x_best_peer"]) if n in ours else "" for n in sizes],
+            *[_num(ours.get(n, {}).get("chatledger", {}).get("x_best_peer")) for n in sizes],
             "",
         )
     out += [
@@ -190,23 +190,24 @@ def _reads(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
 
 
 def _storage(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
-    out = ["#### Bytes stored per message (× the UTF-8 text)", ""]
-    out += _row("backend", "system", "long sessions", "conversations", "long ÷ conversations")
-    out += _row(*["---"] * 5)
+    out = ["#### Bytes stored per message (× the UTF-8 text of the messages)", ""]
+    out += _row(
+        "backend", "system", "text", "long sessions", "conversations", "long ÷ conversations"
+    )
+    out += _row(*["---"] * 6)
     for backend, systems in backends.items():
         summary = results["summary"][backend]["storage"]
         for name, s in systems.items():
             st = summary[name]
-            text = s["storage_long"]["payload_text_bytes_per_message"]
             out += _row(
                 BACKENDS[backend],
                 s["label"],
+                f"{s['storage_long']['payload_text_bytes_per_message']:,.0f}",
                 f"{st['bytes_per_message_long']:,.0f} ({st['x_payload_long']:g}×)",
                 f"{st['bytes_per_message_short']:,.0f} ({st['x_payload_short']:g}×)",
                 _num(st["long_over_short"]),
             )
-        out += ["", f"{BACKENDS[backend]}: text {text:,.0f} bytes per message on average.", ""]
-    return out
+    return [*out, ""]
 
 
 def _catch_up(backends: dict[str, Any]) -> list[str]:

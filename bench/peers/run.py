@@ -3,9 +3,13 @@
 1. Sessions of length N: every system opens its own fresh database, warms up, builds its
    sessions and reads them; then their single appends are interleaved round by round
    (`bench.appends.interleaved`), so all see the same machine load; chatledger's views
-   are rebuilt from empty (catch-up); all close, and their bytes are measured.
-2. Ingest, one message per write: each system in turn on a fresh database, the
-   conversations in file order; then its bytes are measured (short sessions).
+   are rebuilt from empty (catch-up); all close, and their bytes are measured. On
+   PostgreSQL every database is analyzed after its sessions are built, as autovacuum
+   would in time: a freshly filled table has no statistics, and a page read then scans
+   the whole session (see "History reads" above).
+2. Ingest, one message per write: every system on a fresh database, taking turns
+   conversation by conversation in file order (`measure.ingest`); then their bytes are
+   measured (short sessions).
 3. Ingest, one write per conversation (the bulk path), on fresh databases again.
 """
 
@@ -19,7 +23,7 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 
 from bench.appends import interleaved
-from bench.databases import fresh
+from bench.databases import analyze, fresh
 from bench.peers import measure
 from bench.peers.measure import Appender, Feed, Progress
 from bench.peers.plan import PeerPlan
@@ -44,21 +48,22 @@ def run(
         limit = plan.ingest_conversations if per_message else plan.bulk_conversations
         chosen = dialogues[:limit] if limit is not None else dialogues
         budget = plan.ingest_budget if per_message else plan.bulk_budget
-        for name, factory in systems.items():
-            progress(
-                f"{backend}: {name}: {key.replace('_', ' ')} of up to {len(chosen):,} conversations"
-            )
-            with fresh(
-                backend, f"{name}_{key}".replace("-", "_"), postgres_url=postgres_url
-            ) as target:
-                system = factory(target)
-                payload = Payload()
-                try:
-                    results[name][key] = _ingest(system, chosen, per_message, budget, payload)
-                finally:
-                    system.close()
+        how = "one message per write" if per_message else "one write per conversation"
+        progress(f"{backend}: ingest of up to {len(chosen):,} conversations, {how}")
+        payloads = {name: Payload() for name in systems}
+        with ExitStack() as databases:
+            opened: dict[str, System] = {}
+            with ExitStack() as stack:
+                for name, factory in systems.items():
+                    db = f"{name}_{key}".replace("-", "_")
+                    target = databases.enter_context(fresh(backend, db, postgres_url=postgres_url))
+                    opened[name] = factory(target)
+                    stack.callback(opened[name].close)
+                figures = _ingest(opened, chosen, per_message, budget, payloads)
+            for name, system in opened.items():
+                results[name][key] = figures[name]
                 if per_message:
-                    results[name]["storage_short"] = system.storage().report(payload)
+                    results[name]["storage_short"] = system.storage().report(payloads[name])
     return results
 
 
@@ -83,6 +88,7 @@ def _sessions_of_length_n(
                 progress(f"{backend}: {name}: building sessions of {_sizes(plan)} messages")
                 measure.warm_up(system, feed, plan.warmup)
                 sessions, results[name]["build"] = measure.build(system, feed, plan)
+                analyze(target)
                 stack.callback(_ending(system, sessions))
                 results[name]["label"] = system.label
                 progress(f"{backend}: {name}: reading")
@@ -126,21 +132,20 @@ def _ending(system: System, sessions: dict[int, Any]) -> Callable[[], None]:
 
 
 def _ingest(
-    system: System,
+    systems: dict[str, System],
     dialogues: Sequence[Sequence[Turn]],
     per_message: bool,
     budget: float,
-    payload: Payload,
-) -> dict[str, Any]:
-    total = sum(len(d) for d in dialogues)
+    payloads: dict[str, Payload],
+) -> dict[str, dict[str, Any]]:
     with Bar(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(system.label, total=total)
+        task = bar.add_task("conversations", total=len(dialogues))
         return measure.ingest(
-            system,
+            systems,
             dialogues,
             per_message=per_message,
             budget=budget,
-            payload=payload,
+            payloads=payloads,
             tick=lambda count: bar.advance(task, count),
         )
 
