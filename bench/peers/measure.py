@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 from bench import sharegpt
-from bench.latency import Latency, repeat
+from bench.latency import Latency, timed
 from bench.peers.plan import PeerPlan
 from bench.peers.system import NotSupportedError, System
 from bench.sharegpt import Turn
@@ -90,33 +90,52 @@ def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], d
     return sessions, report
 
 
-def reads(system: System, sessions: dict[int, Any], plan: PeerPlan) -> dict[str, Any]:
-    """The whole history and a page at each read size; the state at N/2 at each middle size."""
-    figures: dict[str, Any] = {}
-    gc.collect()
-    for n in plan.read_sizes:
-        if n in sessions:
-            session = sessions[n]
-            figures[f"history_{n}"] = _timed(
-                lambda s=session, n=n: _expect(system.history(s), n), plan
-            )
-            figures[f"page_{n}"] = _timed(
-                lambda s=session, n=n: _expect(system.page(s, plan.page), min(plan.page, n)), plan
-            )
-    for n in plan.middle_sizes:
-        if n in sessions:
-            session, half = sessions[n], n // 2
+def reads(
+    opened: dict[str, tuple[System, dict[int, Any]]], plan: PeerPlan
+) -> dict[str, dict[str, Any]]:
+    """Every system's reads of its sessions, by system name: the whole history and a page at
+    each read size, the state at N/2 at each middle size. The reads take turns, one call of
+    each per round in an order that rotates, so they all see the same machine load; a
+    read stops after `plan.read_budget` seconds (and at least `plan.least` calls)."""
+    figures: dict[str, dict[str, Any]] = {name: {} for name in opened}
+    calls: dict[tuple[str, str], Callable[[], None]] = {}
+    for name, (system, sessions) in opened.items():
+        for key, call in _read_calls(system, sessions, plan).items():
             try:
-                figures[f"state_at_half_{n}"] = _timed(
-                    lambda s=session, h=half: _expect(system.state_at(s, h), h), plan
-                )
+                call()  # warm, and find out what the system cannot do
             except NotSupportedError as why:
-                figures[f"state_at_half_{n}"] = {"not_supported": str(why)}
+                figures[name][key] = {"not_supported": str(why)}
+                continue
+            calls[(name, key)] = call
+    samples: dict[tuple[str, str], list[float]] = {case: [] for case in calls}
+    gc.collect()
+    for r in range(plan.read_repeats):
+        active = [
+            c for c in calls if len(samples[c]) < plan.least or sum(samples[c]) < plan.read_budget
+        ]
+        shift = r % len(active) if active else 0
+        for case in active[shift:] + active[:shift]:
+            samples[case].append(timed(calls[case]))
+    for (name, key), seconds in samples.items():
+        figures[name][key] = Latency.of(seconds).as_dict()
     return figures
 
 
-def _timed(call: Callable[[], None], plan: PeerPlan) -> dict[str, Any]:
-    return repeat(call, plan.read_repeats, budget=plan.read_budget, least=plan.least).as_dict()
+def _read_calls(
+    system: System, sessions: dict[int, Any], plan: PeerPlan
+) -> dict[str, Callable[[], None]]:
+    calls: dict[str, Callable[[], None]] = {}
+    for n in plan.read_sizes:
+        if n in sessions:
+            s = sessions[n]
+            calls[f"history_{n}"] = lambda s=s, n=n: _expect(system.history(s), n)
+            page = min(plan.page, n)
+            calls[f"page_{n}"] = lambda s=s, p=page: _expect(system.page(s, p), p)
+    for n in plan.middle_sizes:
+        if n in sessions:
+            s, half = sessions[n], n // 2
+            calls[f"state_at_half_{n}"] = lambda s=s, h=half: _expect(system.state_at(s, h), h)
+    return calls
 
 
 def _expect(got: int, wanted: int) -> None:

@@ -21,7 +21,7 @@ class PeerPlan:
     """Messages per write while a session is built up to its length (every system)."""
     warmup: int = 20
     """Unmeasured single appends to a scratch session, per system."""
-    build_budget: float = 30.0
+    build_budget: float = 20.0
     """Seconds one system may spend building its sessions (shortest first)."""
     appends: int = 100
     """Rounds of single appends: one per session and system per round."""

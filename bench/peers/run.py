@@ -1,12 +1,12 @@
 """One backend's run: every system on fresh databases, side by side.
 
-1. Sessions of length N: every system opens its own fresh database, warms up, builds its
-   sessions and reads them; then their single appends are interleaved round by round
-   (`bench.appends.interleaved`), so all see the same machine load; chatledger's views
-   are rebuilt from empty (catch-up); all close, and their bytes are measured. On
-   PostgreSQL every database is analyzed after its sessions are built, as autovacuum
-   would in time: a freshly filled table has no statistics, and a page read then scans
-   the whole session (see "History reads" above).
+1. Sessions of length N: every system opens its own fresh database, warms up and builds
+   its sessions; on PostgreSQL each database is then analyzed, as autovacuum would in
+   time (a freshly filled table has no statistics, and a page read then scans the whole
+   session: docs/benchmarks.md, "History reads"). The systems' reads take turns
+   (`measure.reads`), then their single appends, round by round
+   (`bench.appends.interleaved`), so all see the same machine load. chatledger's views
+   are rebuilt from empty (catch-up); all close, and their bytes are measured.
 2. Ingest, one message per write: every system on a fresh database, taking turns
    conversation by conversation in file order (`measure.ingest`); then their bytes are
    measured (short sessions).
@@ -91,9 +91,11 @@ def _sessions_of_length_n(
                 analyze(target)
                 stack.callback(_ending(system, sessions))
                 results[name]["label"] = system.label
-                progress(f"{backend}: {name}: reading")
-                results[name]["reads"] = measure.reads(system, sessions, plan)
                 opened[name] = (system, feed, sessions)
+            progress(f"{backend}: reading, all systems interleaved")
+            figures = measure.reads({k: (s, n) for k, (s, _, n) in opened.items()}, plan)
+            for name in opened:
+                results[name]["reads"] = figures[name]
             _appends(backend, plan, opened, results, progress)
         for name, (system, feed, _) in opened.items():
             results[name]["storage_long"] = system.storage().report(feed.payload)

@@ -7,12 +7,14 @@ file and a real PostgreSQL schema. No ShareGPT data is needed: the turns are mad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bench.databases import target_for
-from bench.peers.measure import catch_up, ingest
+from bench.peers.measure import catch_up, ingest, reads
+from bench.peers.plan import QUICK
 from bench.peers.system import NotSupportedError, factories
 from bench.sharegpt import Turn
 from bench.storage import Payload
@@ -65,6 +67,26 @@ def test_ingest_counts_every_message_of_every_conversation(
     assert figures["messages"] == figures["writes"] == 5
     assert figures["complete"] is True
     assert payload.messages == 5
+
+
+def test_reads_report_a_latency_or_what_the_system_cannot_do(
+    database_url: str, system_name: str
+) -> None:
+    plan = replace(QUICK, read_sizes=(4,), middle_sizes=(4,), page=3, read_repeats=3, least=2)
+    system: Any = factories()[system_name](target_for(database_url))
+    try:
+        session = system.create_session()
+        system.append(session, system.prepare(TURNS[:2]))
+        system.append(session, system.prepare(TURNS[2:] + TURNS[:1]))
+        figures = reads({system_name: (system, {4: session})}, plan)[system_name]
+    finally:
+        system.close()
+
+    assert figures["history_4"]["samples"] == figures["page_4"]["samples"] == 3
+    if system_name == "agents-sdk":
+        assert "not_supported" in figures["state_at_half_4"]
+    else:
+        assert figures["state_at_half_4"]["median_ms"] > 0
 
 
 def test_chatledger_views_rebuild_from_empty(database_url: str) -> None:
