@@ -5,10 +5,11 @@
    time (a freshly filled table has no statistics, and a page read then scans the whole
    session: docs/benchmarks.md, "History reads"). The systems' reads take turns
    (`measure.reads`), then their single appends, round by round
-   (`bench.appends.interleaved`), so all see the same machine load. chatledger's views
-   are rebuilt from empty (catch-up); all close, and their bytes are measured.
+   (`bench.appends.interleaved`), so all see the same machine load. All close, and
+   their bytes are measured.
 2. Ingest, one message per write: every system on a fresh database, taking turns
-   conversation by conversation in file order (`measure.ingest`); then their bytes are
+   conversation by conversation in file order (`measure.ingest`); chatledger's views are
+   then rebuilt from empty on its database (catch-up); all close, and their bytes are
    measured (short sessions).
 3. Ingest, one write per conversation (the bulk path), on fresh databases again.
 """
@@ -60,6 +61,12 @@ def run(
                     opened[name] = factory(target)
                     stack.callback(opened[name].close)
                 figures = _ingest(opened, chosen, per_message, budget, payloads)
+                if per_message and "chatledger" in opened:
+                    progress(f"{backend}: chatledger: rebuilding its views from empty")
+                    ledger: Any = opened["chatledger"]
+                    results["chatledger"]["catch_up"] = measure.catch_up(
+                        ledger.view_names(), ledger.rebuild_view
+                    )
             for name, system in opened.items():
                 results[name][key] = figures[name]
                 if per_message:
@@ -108,7 +115,7 @@ def _appends(
     results: dict[str, Any],
     progress: Progress,
 ) -> None:
-    """Single appends, interleaved; then chatledger's views rebuilt from empty."""
+    """Single appends, interleaved."""
     progress(f"{backend}: {plan.appends} rounds of single appends, all systems interleaved")
     appenders = [
         Appender(system, {n: sessions[n] for n in plan.sizes if n in sessions}, feed)
@@ -117,12 +124,6 @@ def _appends(
     samples = interleaved(appenders, plan.appends, budget=plan.append_budget, least=plan.least)
     for name in opened:
         results[name]["append"] = measure.summaries(samples[name])
-    if "chatledger" in opened:
-        progress(f"{backend}: chatledger: rebuilding its views from empty")
-        ledger: Any = opened["chatledger"][0]
-        results["chatledger"]["catch_up"] = measure.catch_up(
-            ledger.view_names(), ledger.rebuild_view
-        )
 
 
 def _ending(system: System, sessions: dict[int, Any]) -> Callable[[], None]:
