@@ -63,16 +63,17 @@ def warm_up(system: System, feed: Feed, count: int) -> None:
 def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], dict[str, Any]]:
     """One session per length, shortest first, `plan.batch` messages per write.
 
-    Lengths not reached within `plan.build_budget` are left out and reported.
+    Lengths not reached within the system's build budget are left out and reported.
     """
     sessions: dict[int, Any] = {}
     report: dict[str, Any] = {}
+    budget = plan.build_budget_of(system.name)
     spent = 0.0
     for n in sorted(set(plan.sizes) | set(plan.read_sizes) | set(plan.middle_sizes)):
         session = system.create_session()
         written = 0
         took = 0.0
-        while written < n and spent + took < plan.build_budget:
+        while written < n and spent + took < budget:
             # No write spans the middle, so every system has a state at exactly N/2.
             count = min(plan.batch, (n // 2 if written < n // 2 else n) - written)
             prepared = system.prepare(feed.take(count))

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+UNCAPPED = ("chatledger", "raw")
+"""Systems whose sessions are always built in full, whatever the build budget."""
+
 
 @dataclass(frozen=True)
 class PeerPlan:
@@ -22,7 +25,8 @@ class PeerPlan:
     warmup: int = 20
     """Unmeasured single appends to a scratch session, per system."""
     build_budget: float = 20.0
-    """Seconds one system may spend building its sessions (shortest first)."""
+    """Seconds a peer may spend building its sessions (shortest first). chatledger and the
+    raw floor always build every length: the targets are about them."""
     appends: int = 100
     """Rounds of single appends: one per session and system per round."""
     append_budget: float = 2.0
@@ -43,6 +47,9 @@ class PeerPlan:
     bulk_conversations: int | None = 2_000
     """Conversations ingested one write per conversation (None: every one)."""
     bulk_budget: float = 2.0
+
+    def build_budget_of(self, system: str) -> float:
+        return float("inf") if system in UNCAPPED else self.build_budget
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

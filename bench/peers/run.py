@@ -30,7 +30,7 @@ from bench.peers.measure import Appender, Feed, Progress
 from bench.peers.plan import PeerPlan
 from bench.peers.system import Factory, System
 from bench.sharegpt import Turn
-from bench.storage import Payload
+from bench.storage import Payload, Storage
 
 
 def run(
@@ -54,12 +54,14 @@ def run(
         payloads = {name: Payload() for name in systems}
         with ExitStack() as databases:
             opened: dict[str, System] = {}
+            empty: dict[str, Storage] = {}
             with ExitStack() as stack:
                 for name, factory in systems.items():
                     db = f"{name}_{key}".replace("-", "_")
                     target = databases.enter_context(fresh(backend, db, postgres_url=postgres_url))
                     opened[name] = factory(target)
                     stack.callback(opened[name].close)
+                    empty[name] = opened[name].storage()
                 figures = _ingest(opened, chosen, per_message, budget, payloads)
                 if per_message and "chatledger" in opened:
                     progress(f"{backend}: chatledger: rebuilding its views from empty")
@@ -70,7 +72,8 @@ def run(
             for name, system in opened.items():
                 results[name][key] = figures[name]
                 if per_message:
-                    results[name]["storage_short"] = system.storage().report(payloads[name])
+                    stored = system.storage().since(empty[name])
+                    results[name]["storage_short"] = stored.report(payloads[name])
     return results
 
 
@@ -83,6 +86,7 @@ def _sessions_of_length_n(
     progress: Progress,
 ) -> None:
     opened: dict[str, tuple[System, Feed, dict[int, Any]]] = {}
+    empty: dict[str, Storage] = {}
     with ExitStack() as databases:
         with ExitStack() as stack:
             for name, factory in systems.items():
@@ -91,6 +95,7 @@ def _sessions_of_length_n(
                 )
                 system = factory(target)
                 stack.callback(system.close)
+                empty[name] = system.storage()
                 feed = Feed()
                 progress(f"{backend}: {name}: building sessions of {_sizes(plan)} messages")
                 measure.warm_up(system, feed, plan.warmup)
@@ -105,7 +110,8 @@ def _sessions_of_length_n(
                 results[name]["reads"] = figures[name]
             _appends(backend, plan, opened, results, progress)
         for name, (system, feed, _) in opened.items():
-            results[name]["storage_long"] = system.storage().report(feed.payload)
+            stored = system.storage().since(empty[name])
+            results[name]["storage_long"] = stored.report(feed.payload)
 
 
 def _appends(
