@@ -111,8 +111,8 @@ def _appends(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
         ours = summary["append"]
         out += _row(
             BACKENDS[backend],
-            "*chatledger ÷ best peer*",
-            *[_num(ours.get(n, {}).get("chatledger", {}).get("x_best_peer")) for n in sizes],
+            "*chatledger ÷ best peer (below 1: faster)*",
+            *[_num(_vs_best(ours.get(n, {}))) for n in sizes],
             "",
         )
     out += [
@@ -148,6 +148,9 @@ def _ingest(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
                     f"{i['conversations']:,}" + ("" if i["complete"] else "‡"),
                 ]
             out += _row(BACKENDS[backend], s["label"], *cells)
+        ours = [_num(_vs_best(summary[k])) for k in ("ingest", "bulk_ingest")]
+        label = "*chatledger ÷ best peer (above 1: faster)*"
+        out += _row(BACKENDS[backend], label, ours[0], "", ours[1], "")
     out += [
         "",
         "‡ stopped by the time budget (one message per write:"
@@ -186,6 +189,8 @@ def _reads(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
                 else:
                     cells.append(f"{r['median_ms']:.2f} ({summary[key][name]['x_raw']:g}×)")
             out += _row(BACKENDS[backend], s["label"], *cells)
+        ours = [_num(_vs_best(summary.get(key, {}))) for key in READ_COLUMNS]
+        out += _row(BACKENDS[backend], "*chatledger ÷ best peer (below 1: faster)*", *ours)
     return [*out, ""]
 
 
@@ -224,6 +229,11 @@ def _catch_up(backends: dict[str, Any]) -> list[str]:
                 f"{v['events_per_second']:,.0f}",
             )
     return [*out, ""]
+
+
+def _vs_best(compared: dict[str, Any]) -> float | None:
+    """chatledger's ratio to the best peer in one comparison of `summary`, if any."""
+    return compared.get("chatledger", {}).get("x_best_peer")
 
 
 def _row(*cells: str) -> list[str]:
