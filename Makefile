@@ -5,7 +5,7 @@ VENV = .venv
 BIN = $(VENV)/bin
 BENCH_ARGS ?=
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run test lint fmt bench bench-core clean
 
 install: $(VENV)/.installed
 
@@ -35,7 +35,12 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The peer suite (issue 6): chatledger beside LangGraph, the Agents SDK and the raw drivers.
 bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.peers $(BENCH_ARGS)
+
+# chatledger's own suites: appends against the floor in depth, and chat-turn overhead.
+bench-core: $(VENV)/.bench-installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

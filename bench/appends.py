@@ -31,19 +31,38 @@ class Subject(Protocol):
         ...
 
 
-def interleaved(subjects: Sequence[Subject], rounds: int) -> dict[str, dict[int, list[float]]]:
-    """Seconds per append, by subject name and length, over `rounds` rounds."""
-    slots = [(subject, n) for n in subjects[0].sessions for subject in subjects]
+def interleaved(
+    subjects: Sequence[Subject],
+    rounds: int,
+    *,
+    budget: float | None = None,
+    least: int = 5,
+) -> dict[str, dict[int, list[float]]]:
+    """Seconds per append, by subject name and length, over `rounds` rounds.
+
+    With a `budget`, a subject stops appending at a length once its appends there have
+    taken `budget` seconds in all (after at least `least` of them): a peer whose appends
+    grow with N cannot hold up the others. Subjects may hold sessions of different lengths.
+    """
+    sizes = sorted({n for s in subjects for n in s.sessions})
+    slots = [(subject, n) for n in sizes for subject in subjects if n in subject.sessions]
     samples: dict[str, dict[int, list[float]]] = {
         s.name: {n: [] for n in s.sessions} for s in subjects
     }
+    spent: dict[tuple[str, int], float] = {}
     gc.collect()
     for r in range(rounds):
-        shift = r % len(slots)
+        shift = r % len(slots) if slots else 0
         for subject, n in slots[shift:] + slots[:shift]:
+            key = (subject.name, n)
+            over = budget is not None and spent.get(key, 0.0) >= budget
+            if over and len(samples[subject.name][n]) >= least:
+                continue
             session = subject.sessions[n]
             message = subject.next_message(session)
             start = time.perf_counter()
             subject.append(session, message)
-            samples[subject.name][n].append(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            samples[subject.name][n].append(seconds)
+            spent[key] = spent.get(key, 0.0) + seconds
     return samples

@@ -66,6 +66,18 @@ def fresh_postgres(server_url: str, name: str) -> Iterator[Target]:
             )
 
 
+def target_for(url: str) -> Target:
+    """The `Target` of an existing chatledger database URL (a test's database, say)."""
+    from adapters.settings import parse_database_url
+
+    db = parse_database_url(url)
+    if db.backend == "sqlite":
+        return Target("sqlite", url, sqlite_path=Path(db.sqlite_path))
+    password = f":{db.password}" if db.password else ""
+    dsn = f"postgresql://{db.user}{password}@{db.host}:{db.port}/{db.name}"
+    return Target("postgres", url, postgres_dsn=dsn, schema=db.schema)
+
+
 def analyze(target: Target) -> None:
     """Refresh PostgreSQL's planner statistics (autovacuum would, some time later)."""
     if target.postgres_dsn is not None:

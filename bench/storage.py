@@ -38,6 +38,11 @@ class Storage:
     total_bytes: int
     tables: dict[str, int] = field(default_factory=dict)
 
+    def since(self, empty: Storage) -> Storage:
+        """What was added since `empty` (the same database before its first message)."""
+        tables = {k: v - empty.tables.get(k, 0) for k, v in self.tables.items()}
+        return Storage(self.total_bytes - empty.total_bytes, tables)
+
     def report(self, payload: Payload) -> dict[str, Any]:
         n = max(payload.messages, 1)
         return {

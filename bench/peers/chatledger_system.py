@@ -1,0 +1,68 @@
+"""chatledger through its Python API: `open_ledger(Settings(database_url=…))` and `Ledger`.
+
+Projections run inline (the default): a write returns once its views are updated, so
+`caught_up` only checks that no projection lags. The state at M messages is
+`get_state(version=M + 1)` (version 1 is the session's `Created`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.bootstrap import open_ledger
+from adapters.settings import Settings
+from bench.chatledger_runs import CTX, TENANT
+from bench.databases import Target
+from bench.sharegpt import Turn
+from bench.storage import Storage, measure
+from domain.content import TextBlock
+from domain.message import Message
+
+
+class ChatledgerSystem:
+    name = "chatledger"
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.label = f"chatledger on {'SQLite' if target.backend == 'sqlite' else 'PostgreSQL'}"
+        self.ledger = open_ledger(Settings(database_url=target.url))
+
+    def create_session(self) -> Any:
+        return self.ledger.create_session(CTX, title="bench").id
+
+    def prepare(self, turns: Sequence[Turn]) -> list[Message]:
+        return [Message(role=t.role, content=[TextBlock(text=t.text)]) for t in turns]
+
+    def append(self, session: Any, prepared: list[Message]) -> None:
+        self.ledger.append_messages(CTX, session, prepared)
+
+    def end_session(self, session: Any) -> None:
+        pass
+
+    def caught_up(self) -> None:
+        lagging = [s.name for s in self.ledger.projection_status() if s.lag]
+        if lagging:
+            raise RuntimeError(f"projections behind after inline writes: {lagging}")
+
+    def history(self, session: Any) -> int:
+        return len(self.ledger.get_state(TENANT, session).messages)
+
+    def page(self, session: Any, limit: int) -> int:
+        return len(self.ledger.list_messages(TENANT, session, limit=limit, order="desc").data)
+
+    def state_at(self, session: Any, messages: int) -> int:
+        return len(self.ledger.get_state(TENANT, session, version=messages + 1).messages)
+
+    def view_names(self) -> list[str]:
+        return [status.name for status in self.ledger.projection_status()]
+
+    def rebuild_view(self, name: str) -> int:
+        """Empty one view and rebuild it from the first event; notifications read."""
+        return self.ledger.rebuild_projection(name)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def storage(self) -> Storage:
+        return measure(self.target)

@@ -1,0 +1,90 @@
+"""What the peer suite asks of a system, and the systems it knows.
+
+A system is one storage engine for chat messages on one fresh database: chatledger, a
+peer (LangGraph, the Agents SDK) or the raw driver. `prepare` turns ShareGPT turns into
+the system's own message objects outside the timed region; `append` is one write of
+those messages (one message, or a whole conversation: the bulk path); the reads return
+how many messages they loaded, so the harness can check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from bench.databases import Target
+from bench.sharegpt import Turn
+from bench.storage import Storage
+
+
+class NotSupportedError(Exception):
+    """The system has no such operation (the figure is reported as "n/a")."""
+
+
+class System(Protocol):
+    name: str
+    """`chatledger`, `raw`, `langgraph` or `agents-sdk`."""
+    label: str
+    """What exactly runs, for the tables (e.g. `LangGraph SqliteSaver`)."""
+
+    def create_session(self) -> Any: ...
+
+    def prepare(self, turns: Sequence[Turn]) -> Any: ...
+
+    def append(self, session: Any, prepared: Any) -> None:
+        """One durable write of the prepared messages."""
+        ...
+
+    def end_session(self, session: Any) -> None:
+        """Release what the session holds (the Agents SDK's connections); usually nothing."""
+        ...
+
+    def caught_up(self) -> None:
+        """Return once every derived view includes every write (chatledger's projections)."""
+        ...
+
+    def history(self, session: Any) -> int:
+        """Load the whole history; the number of messages."""
+        ...
+
+    def page(self, session: Any, limit: int) -> int:
+        """Load the newest `limit` messages; how many."""
+        ...
+
+    def state_at(self, session: Any, messages: int) -> int:
+        """Load the conversation as it was when it held `messages` messages; how many."""
+        ...
+
+    def close(self) -> None: ...
+
+    def storage(self) -> Storage:
+        """Bytes on disk, measured after `close`."""
+        ...
+
+
+Factory = Callable[[Target], System]
+
+
+def factories() -> dict[str, Factory]:
+    """The systems to measure, in the order of the tables.
+
+    The peers are imported here, when asked for, so the harness (and its smoke test)
+    works in an install without the `bench` extra.
+    """
+    from bench.peers.chatledger_system import ChatledgerSystem
+    from bench.peers.raw_system import RawSystem
+
+    systems: dict[str, Factory] = {"chatledger": ChatledgerSystem, "raw": RawSystem}
+    try:
+        from bench.peers.langgraph_system import LangGraphSystem
+
+        systems["langgraph"] = LangGraphSystem
+    except ImportError:
+        pass
+    try:
+        from bench.peers.agents_system import AgentsSystem
+
+        systems["agents-sdk"] = AgentsSystem
+    except ImportError:
+        pass
+    return systems
