@@ -11,6 +11,7 @@ writes nothing. Imports the standard library only.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -41,8 +42,15 @@ class ViewStore(ABC):
         """Compare-and-set the position; False (nothing written) if it is not `expected`."""
 
     @abstractmethod
-    def previous_notification_id(self, cursor: Cursor, before: int) -> int:
-        """The largest notification id below `before` (0 if none)."""
+    def advance_positions(
+        self, cursor: Cursor, names: Sequence[str], first: int, last: int
+    ) -> set[str]:
+        """Move to `last` every named position that stands just before `first`.
+
+        "Just before" is the largest notification id below `first` (0 if none): those
+        projections have processed everything up to the new notifications `first`..`last`.
+        One compare-and-set for them all; returns the names that moved.
+        """
 
     @abstractmethod
     def max_notification_id(self, cursor: Cursor) -> int:

@@ -55,6 +55,7 @@ class ProjectionRunner:
         self.app = app
         self.store = store
         self.projections = {p.name: p for p in projections}
+        self._names = tuple(self.projections)
         self.batch_size = batch_size
         self._topics = {p.name: None if p.all_topics else frozenset(p.topics) for p in projections}
         self._inline = threading.local()
@@ -68,17 +69,16 @@ class ProjectionRunner:
         self._inline.position = None
         if not ids:
             return
-        previous = self.store.previous_notification_id(cursor, ids[0])
-        moved = 0
+        moved = self.store.advance_positions(cursor, self._names, ids[0], ids[-1])
+        event_topics = [get_topic(type(event)) for event in events]
         for name, projection in self.projections.items():
-            if not self.store.move_position(cursor, name, previous, ids[-1]):
+            if name not in moved:
                 continue
-            moved += 1
             topics = self._topics[name]
-            for event, position in zip(events, ids, strict=True):
-                if topics is None or get_topic(type(event)) in topics:
+            for event, topic, position in zip(events, event_topics, ids, strict=True):
+                if topics is None or topic in topics:
                     projection.process_at(event, cursor, position)
-        if moved == len(self.projections):
+        if len(moved) == len(self.projections):
             self._inline.position = ids[-1]
 
     def applied_inline(self, position: int) -> bool:

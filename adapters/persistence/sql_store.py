@@ -82,15 +82,21 @@ class SqlViewStore(ViewStore):
         )
         return cursor.fetchone() is not None
 
-    def previous_notification_id(self, cursor: Cursor, before: int) -> int:
+    def advance_positions(
+        self, cursor: Cursor, names: Sequence[str], first: int, last: int
+    ) -> set[str]:
+        if not names:
+            return set()
+        marks = ", ".join("?" * len(names))
         cursor.execute(
             self.d.sql(
-                f"SELECT MAX({self.id_column}) AS m FROM {self.events} WHERE {self.id_column} < ?"
+                f"UPDATE {self.positions} SET position = ? WHERE name IN ({marks}) AND position = ("
+                f"SELECT COALESCE(MAX({self.id_column}), 0) FROM {self.events}"
+                f" WHERE {self.id_column} < ?) RETURNING name"
             ),
-            (before,),
+            (last, *names, first),
         )
-        row = cursor.fetchone()
-        return int(row["m"] or 0)
+        return {row["name"] for row in cursor.fetchall()}
 
     def max_notification_id(self, cursor: Cursor) -> int:
         cursor.execute(f"SELECT MAX({self.id_column}) AS m FROM {self.events}")
