@@ -11,6 +11,7 @@ are stored.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -23,6 +24,9 @@ from eventsourcing.domain import (
     datetime_now_with_tzinfo,
 )
 from pydantic import BaseModel, ConfigDict, Field
+
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None), UUID, datetime})
+"""Types whose values a copy of an aggregate may share with the original."""
 
 
 class Immutable(BaseModel):
@@ -63,6 +67,21 @@ class Aggregate(BaseAggregate[UUID]):
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:
         return uuid4()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A copy for one command (the repository copies cached aggregates).
+
+        Immutable values are shared, containers copied; the generic deepcopy would
+        rebuild every UUID and datetime through `__reduce_ex__`. The attributes are read
+        at once (`list`), as another thread may be fast-forwarding the cached original.
+        """
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(
+            (name, value if type(value) in _IMMUTABLE else deepcopy(value, memo))
+            for name, value in list(self.__dict__.items())
+        )
+        return clone
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
         pass

@@ -12,6 +12,7 @@ stream); histories and lists are served by the projections.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from domain.context import CommandContext
 from domain.erasure import ErasureCommands
 from domain.errors import (
     EmptyMessageError,
+    EngineError,
     InvalidVersionError,
     LimitExceededError,
     MessageTooLargeError,
@@ -248,13 +250,28 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         *,
         expected_version: int | None,
     ) -> CommandResult:
-        for _ in range(_RACE_ATTEMPTS):
-            session = self._load(ctx.tenant_id, session_id)
+        for attempt in range(_RACE_ATTEMPTS):
+            # The first attempt decides on the session as this process last saw it (the
+            # cache), without asking the store for newer events: should another process
+            # have written since, recording fails on the (session, version) key and the
+            # next attempt loads the fresh state. A decision the store does not check (one
+            # that records nothing, or refuses) is only ever taken on the fresh state.
+            cached = self._cached(ctx.tenant_id, session_id) if attempt == 0 else None
+            session = cached or self._load(ctx.tenant_id, session_id)
             if expected_version is not None and session.version != expected_version:
+                if cached:
+                    continue
                 raise VersionConflictError(
                     session_id, expected=expected_version, actual=session.version
                 )
-            decide(session)
+            try:
+                decide(session)
+            except EngineError:
+                if cached:
+                    continue
+                raise
+            if cached and not session.pending_events:
+                continue
             try:
                 return self._record_changes(session)
             except IntegrityError:
@@ -263,6 +280,20 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
                         session_id, expected=expected_version, actual=None
                     ) from None
         raise VersionConflictError(session_id, expected=-1, actual=None)
+
+    def _cached(self, tenant_id: str, session_id: UUID) -> Session | None:
+        """A copy of the session as cached (not fast-forwarded); None when not cached."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            cached = cache.get(session_id)
+        except KeyError:
+            return None
+        if not isinstance(cached, Session) or cached.tenant_id != tenant_id:
+            return None
+        copied: Session = deepcopy(cached)
+        return copied
 
     def _record_changes(self, session: Session) -> CommandResult:
         events = tuple(session.pending_events)
