@@ -2,19 +2,21 @@
 
 The application recorder applies inline projections inside its insert
 transaction, after the library has taken the events table's lock and fetched
-the new notification ids, so positions advance in commit order.
+the new notification ids, so positions advance in commit order. That
+transaction is pipelined into three round trips (`PipelinedPostgresRecorder`).
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
@@ -24,8 +26,55 @@ from adapters.persistence.key_recording import KeyRecording
 from adapters.persistence.sql_dialect import postgres_dialect
 
 
+class PipelinedPostgresRecorder(PostgresApplicationRecorder):
+    """The library's application recorder, its insert transaction in three round trips.
+
+    The library's takes six (its `transaction()` and pipeline each sync on the way in and
+    out). Here: BEGIN, the lock, the insert and whatever `_before_ids` writes, then one
+    sync for the notification ids; `_after_ids` (a round trip for any result it reads);
+    COMMIT with the pipeline's closing sync. Subclasses write through the hooks.
+    """
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        ids: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:
+            error: BaseException | None = None
+            with conn.pipeline() as pipeline:
+                events, cursor = conn.cursor(), conn.cursor()
+                try:
+                    cursor.execute("BEGIN")
+                    self._insert_stored_events(events, stored_events, **kwargs)
+                    self._before_ids(cursor, stored_events, kwargs)
+                    pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
+                    ids = self._fetch_ids_after_insert_events(events, stored_events, **kwargs)
+                    self._after_ids(cursor, ids, kwargs)
+                    cursor.execute("COMMIT")
+                except BaseException as caught:  # re-raised once out of the pipeline
+                    error = caught
+            if error is not None:
+                with suppress(psycopg.Error):
+                    conn.rollback()
+                raise error
+        return ids
+
+    def _before_ids(
+        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> None:
+        """Write what does not need the notification ids (queued with the insert)."""
+
+    def _after_ids(
+        self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
+    ) -> None:
+        """Write what needs the notification ids (before COMMIT)."""
+
+
 class ChatledgerPostgresRecorder(
-    Chaining, KeyRecording, InlineProjecting, PostgresApplicationRecorder
+    Chaining, KeyRecording, InlineProjecting, PipelinedPostgresRecorder
 ):
     """Records events with their chained hashes and, in the same transaction, their keys
     and inline projections."""
@@ -39,14 +88,16 @@ class ChatledgerPostgresRecorder(
         super()._create_table(curs)
         self.chain.create_table(curs)
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        self.record_keys(curs, stored_events, kwargs)
-        self.chain.record(curs, stored_events, kwargs)
-        self.project_inline(curs, ids, kwargs)
-        return ids
+    def _before_ids(
+        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> None:
+        self.record_keys(cursor, stored_events, kwargs)
+        self.chain.record(cursor, stored_events, kwargs)
+
+    def _after_ids(
+        self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
+    ) -> None:
+        self.project_inline(cursor, ids, kwargs)
 
 
 @contextmanager
