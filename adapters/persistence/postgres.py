@@ -19,21 +19,52 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from adapters.persistence.chain import Chaining, EventChain
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
 from adapters.persistence.sql_dialect import postgres_dialect
 
+INSERT_FUNCTION = "chatledger_insert_events"
+
 
 class PipelinedPostgresRecorder(PostgresApplicationRecorder):
     """The library's application recorder, its insert transaction in three round trips.
 
     The library's takes six (its `transaction()` and pipeline each sync on the way in and
-    out). Here: BEGIN, the lock, the insert and whatever `_before_ids` writes, then one
+    out). Here: BEGIN, `chatledger_insert_events` (the library's lock timeout, table lock,
+    NOTIFY and insert, as one statement) and whatever `_before_ids` writes, then one
     sync for the notification ids; `_after_ids` (a round trip for any result it reads);
     COMMIT with the pipeline's closing sync. Subclasses write through the hooks.
     """
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        names = {
+            "schema": Identifier(datastore.schema),
+            "function": Identifier(INSERT_FUNCTION),
+            "type": Identifier(self.stored_event_type_name),
+            "table": Identifier(events_table_name),
+            "channel": Identifier(self.channel_name),
+        }
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{type}[])"
+                " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$ BEGIN"
+                " SET LOCAL lock_timeout = '{timeout}s';"
+                " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+                " NOTIFY {channel};"
+                " RETURN QUERY INSERT INTO {schema}.{table}"
+                " (originator_id, originator_version, topic, state)"
+                " SELECT originator_id, originator_version, topic, state FROM unnest(events)"
+                " RETURNING notification_id;"
+                " END; $body$"
+            ).format(timeout=datastore.lock_timeout, **names)
+        )
+        self.insert_function_call = (
+            SQL("SELECT * FROM {schema}.{function}(%s) AS id").format(**names).as_bytes(None)
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -48,10 +79,12 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
                 events, cursor = conn.cursor(), conn.cursor()
                 try:
                     cursor.execute("BEGIN")
-                    self._insert_stored_events(events, stored_events, **kwargs)
+                    events.execute(
+                        self.insert_function_call, (self._composites(stored_events),), prepare=True
+                    )
                     self._before_ids(cursor, stored_events, kwargs)
                     pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
-                    ids = self._fetch_ids_after_insert_events(events, stored_events, **kwargs)
+                    ids = [row["id"] for row in events.fetchall()]
                     self._after_ids(cursor, ids, kwargs)
                     cursor.execute("COMMIT")
                 except BaseException as caught:  # re-raised once out of the pipeline
@@ -61,6 +94,12 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
                     conn.rollback()
                 raise error
         return ids
+
+    def _composites(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        return [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
 
     def _before_ids(
         self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
