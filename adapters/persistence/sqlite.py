@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, StoredEvent
 from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
@@ -56,9 +57,12 @@ class ChatledgerSQLiteConnection(SQLiteConnection):
 
 
 class ChatledgerSQLitePool(SQLiteConnectionPool):
-    LOCKED_RETRIES = 100
-
     """The library's pool, with our SQL functions and transactions on every connection."""
+
+    LOCKED_RETRIES = 100
+    STATEMENT_CACHE = 256
+    """Compiled statements kept per connection. The library asks for `cached_statements=True`,
+    which is one: an append's nine statements were each compiled anew."""
 
     def _create_connection(self) -> SQLiteConnection:
         raw = self._configured_connection()._sqlite_conn
@@ -68,19 +72,41 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
         return ChatledgerSQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
 
     def _configured_connection(self) -> SQLiteConnection:
-        """The library's connection (WAL, rows), retried while another process holds the lock.
+        """A connection as the library makes it (WAL, rows), with a statement cache;
+        retried while another process holds the lock.
 
         Switching a new file to WAL needs the database to itself; processes opening a fresh
         file together (a server and its workers) would otherwise fail at once.
         """
         for attempt in range(self.LOCKED_RETRIES):
             try:
-                return super()._create_connection()
+                return self._wal_connection()
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) or attempt == self.LOCKED_RETRIES - 1:
                     raise
                 time.sleep(0.02 + 0.01 * (attempt % 5))
         raise AssertionError("unreachable")
+
+    def _wal_connection(self) -> SQLiteConnection:
+        try:
+            raw = sqlite3.connect(
+                database=self.db_name,
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,  # the library's own BEGIN and COMMIT
+                cached_statements=self.STATEMENT_CACHE,
+                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+            )
+        except (sqlite3.Error, TypeError) as error:
+            raise InterfaceError(error) from error
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            (mode,) = raw.execute("PRAGMA journal_mode").fetchone()
+            if mode.lower() != "wal":
+                raw.execute("PRAGMA journal_mode=WAL")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
+        raw.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
 
 
 class ChatledgerSQLiteFactory(SQLiteFactory):
