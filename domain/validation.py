@@ -37,14 +37,17 @@ def check_text(value: str, field: str) -> None:
 def check_json(value: Any, field: str) -> None:
     """Refuse what cannot be stored faithfully anywhere in a JSON value, keys included.
 
-    Walks without recursion, so no input is too deep to check.
+    Walks without recursion, so no input is too deep to check. A path is spelled out
+    only for an error.
     """
+    forbidden = _FORBIDDEN.search
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         item, path = stack.pop()
         if isinstance(item, str):
-            check_text(item, _path(field, path))
-        elif isinstance(item, Mapping | list | tuple):
+            if forbidden(item):
+                check_text(item, _path(field, path))
+        elif isinstance(item, dict | list | tuple | Mapping):
             if len(path) >= MAX_JSON_DEPTH:
                 raise InvalidInputError(
                     _path(field, path[:1]), f"nests deeper than {MAX_JSON_DEPTH} levels"
@@ -53,7 +56,8 @@ def check_json(value: Any, field: str) -> None:
                 for key in item:
                     if not isinstance(key, str):
                         raise InvalidInputError(_path(field, path), "object keys must be strings")
-                    check_text(key, _path(field, (*path, key)))
+                    if forbidden(key):
+                        check_text(key, _path(field, (*path, key)))
                 stack += [(child, (*path, key)) for key, child in item.items()]
             else:
                 stack += [(child, (*path, index)) for index, child in enumerate(item)]
