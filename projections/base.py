@@ -11,7 +11,7 @@ writes nothing. Imports the standard library only.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -50,6 +50,17 @@ class ViewStore(ABC):
         "Just before" is the largest notification id below `first` (0 if none): those
         projections have processed everything up to the new notifications `first`..`last`.
         One compare-and-set for them all; returns the names that moved.
+        """
+
+    @abstractmethod
+    def advance_newest(
+        self, cursor: Cursor, names: Sequence[str], count: int
+    ) -> Callable[[], set[str]]:
+        """`advance_positions` for the newest `count` notifications, read back later.
+
+        Called in the transaction that just inserted them (holding the log's write lock),
+        before their ids are known: the statement may be sent with the insert. The
+        returned function gives the names that moved, once the statement's result is in.
         """
 
     @abstractmethod

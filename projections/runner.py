@@ -60,16 +60,33 @@ class ProjectionRunner:
         self._topics = {p.name: None if p.all_topics else frozenset(p.topics) for p in projections}
         self._inline = threading.local()
 
-    def apply_inline(self, cursor: Cursor, events: Sequence[Any], ids: Sequence[int]) -> None:
+    def advance_inline(self, cursor: Cursor, count: int) -> Callable[[], set[str]]:
+        """Queue the positions' compare-and-set for the newest `count` notifications.
+
+        For recorders that pipeline it with their insert (`ViewStore.advance_newest`);
+        pass what the returned function gives to `apply_inline` as `moved`.
+        """
+        return self.store.advance_newest(cursor, self._names, count)
+
+    def apply_inline(
+        self,
+        cursor: Cursor,
+        events: Sequence[Any],
+        ids: Sequence[int],
+        *,
+        moved: set[str] | None = None,
+    ) -> None:
         """Apply freshly recorded events in their own transaction, where views are current.
 
         A view that is behind (being rebuilt, or fed by a worker) is left alone:
         its position does not match, so `catch_up` will bring it these events.
+        `moved`: the projections whose positions `advance_inline` already moved.
         """
         self._inline.position = None
         if not ids:
             return
-        moved = self.store.advance_positions(cursor, self._names, ids[0], ids[-1])
+        if moved is None:
+            moved = self.store.advance_positions(cursor, self._names, ids[0], ids[-1])
         event_topics = [get_topic(type(event)) for event in events]
         for name, projection in self.projections.items():
             if name not in moved:

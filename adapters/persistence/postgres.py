@@ -3,7 +3,7 @@
 The application recorder applies inline projections inside its insert
 transaction, after the library has taken the events table's lock and fetched
 the new notification ids, so positions advance in commit order. That
-transaction is pipelined into three round trips (`PipelinedPostgresRecorder`).
+transaction is pipelined into two round trips (`PipelinedPostgresRecorder`).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ INSERT_FUNCTION = "chatledger_insert_events"
 
 
 class PipelinedPostgresRecorder(PostgresApplicationRecorder):
-    """The library's application recorder, its insert transaction in three round trips.
+    """The library's application recorder, its insert transaction in two round trips.
 
     The library's takes six (its `transaction()` and pipeline each sync on the way in and
     out). Here: BEGIN, `chatledger_insert_events` (the library's lock timeout, table lock,
-    NOTIFY and insert, as one statement) and whatever `_before_ids` writes, then one
-    sync for the notification ids; `_after_ids` (a round trip for any result it reads);
-    COMMIT with the pipeline's closing sync. Subclasses write through the hooks.
+    NOTIFY and insert, as one statement), whatever `_before_ids` writes and `_with_insert`
+    asks, then one sync for the notification ids and those answers; then `_after_ids`
+    and COMMIT, sent with the pipeline's closing sync. Subclasses write through the hooks.
     """
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
@@ -76,13 +76,14 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             error: BaseException | None = None
             with conn.pipeline() as pipeline:
-                events, cursor = conn.cursor(), conn.cursor()
+                events, cursor, positions = conn.cursor(), conn.cursor(), conn.cursor()
                 try:
                     cursor.execute("BEGIN")
                     events.execute(
                         self.insert_function_call, (self._composites(stored_events),), prepare=True
                     )
                     self._before_ids(cursor, stored_events, kwargs)
+                    self._with_insert(positions, len(stored_events), kwargs)
                     pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
                     ids = [row["id"] for row in events.fetchall()]
                     self._after_ids(cursor, ids, kwargs)
@@ -105,6 +106,9 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
         self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> None:
         """Write what does not need the notification ids (queued with the insert)."""
+
+    def _with_insert(self, cursor: Cursor[DictRow], count: int, kwargs: dict[str, Any]) -> None:
+        """Queue a statement on the newest `count` notifications, its own `cursor` to read."""
 
     def _after_ids(
         self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
@@ -132,6 +136,9 @@ class ChatledgerPostgresRecorder(
     ) -> None:
         self.record_keys(cursor, stored_events, kwargs)
         self.chain.record(cursor, stored_events, kwargs)
+
+    def _with_insert(self, cursor: Cursor[DictRow], count: int, kwargs: dict[str, Any]) -> None:
+        self.advance_inline(cursor, count, kwargs)
 
     def _after_ids(
         self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
