@@ -153,6 +153,13 @@ async def test_a_role_refused_an_admin_operation_is_recorded_and_sees_nothing(
         for role in ("member", "member", "auditor", "auditor")
     ]
     assert ledger.get_api_key("A", target.key.id).status == "active"
+    # ... and the audit trail shows each refusal, attributed, to the tenant's auditors.
+    auditor = ledger.create_api_key(A, role="auditor", name="reviewer").token
+    trail = await client.get("/v1/audit", params={"type": "Access.Denied"}, headers=bearer(auditor))
+    assert trail.status_code == 200
+    assert [(e["actor"], e["type"], e["tenant_id"]) for e in trail.json()["data"]] == [
+        (role, "Access.Denied", "A") for role in ("member", "member", "auditor", "auditor")
+    ]
 
 
 async def test_an_admin_creates_keys_in_its_own_tenant_only(
