@@ -65,6 +65,7 @@ class ApiKeyProjection(Projection[ApiKeyView]):
     """Keeps the key list in step with key events."""
 
     name: ClassVar[str] = "api_keys"
+    rebuilt_atomically: ClassVar[bool] = True
     topics: ClassVar[tuple[str, ...]] = tuple(
         get_topic(c) for c in (ApiKey.Created, ApiKey.Revoked)
     )

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
 
 from adapters.persistence.sql_dialect import Dialect
 from projections.base import Cursor, ViewStore
@@ -96,3 +99,29 @@ class SqlViewStore(ViewStore):
         cursor.execute(f"SELECT MAX({self.id_column}) AS m FROM {self.events}")
         row = cursor.fetchone()
         return int(row["m"] or 0)
+
+    def select_notifications(
+        self, cursor: Cursor, after: int, until: int, limit: int, topics: Sequence[str] | None
+    ) -> list[Notification]:
+        where = f"{self.id_column} > ? AND {self.id_column} <= ?"
+        params: list[Any] = [after, until]
+        if topics is not None:
+            where += f" AND topic IN ({', '.join('?' * len(topics))})"
+            params.extend(topics)
+        cursor.execute(
+            self.d.sql(
+                f"SELECT {self.id_column} AS id, originator_id, originator_version, topic, state"
+                f" FROM {self.events} WHERE {where} ORDER BY {self.id_column} LIMIT ?"
+            ),
+            (*params, limit),
+        )
+        return [
+            Notification(
+                id=int(row["id"]),
+                originator_id=UUID(str(row["originator_id"])),
+                originator_version=int(row["originator_version"]),
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in cursor.fetchall()
+        ]

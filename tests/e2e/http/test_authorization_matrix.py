@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.api_key_tokens import parse_token
 from adapters.ledger import Ledger
 from tests.support.operations import (
     MARKER,
@@ -133,9 +134,10 @@ async def test_tenant_a_roles_get_exactly_their_rights(
             assert response.status_code == 403, (operation, role, response.text)
             [denial] = denials_since(world.ledger, before)
             method, path = operation_of(operation)
+            key_id = parse_token(world.keys[("A", role)])[0]  # type: ignore[index]
             assert (denial["tenant_id"], denial["actor"], denial["role"]) == (
                 "A",
-                f"A-{role}",
+                f"A-{role} (key:{key_id})",
                 role,
             )
             assert (denial["method"], denial["route"], denial["status"]) == (method, path, 403)
