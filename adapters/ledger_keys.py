@@ -59,7 +59,7 @@ class KeysAPI(LedgerCore):
 
     def get_api_key(self, tenant_id: str | None, key_id: str | UUID) -> ApiKeyRecord:
         """One key of `tenant_id` (of any tenant when None); others are not found."""
-        record = self.views.keys.find_key(str(key_uuid(key_id)))
+        record = self.views.keys.get_key(str(key_uuid(key_id)))
         if record is None or tenant_id not in (None, record.tenant_id):
             raise ApiKeyNotFoundError(key_id)
         return record
@@ -73,7 +73,7 @@ class KeysAPI(LedgerCore):
 
     def has_api_keys(self) -> bool:
         """Whether any key was ever created (then `auth=auto` requires keys)."""
-        return self.views.keys.any_keys()
+        return self.views.keys.has_keys()
 
     def keys_required(self, auth: str) -> bool:
         """Whether requests need a key under the `auth` setting (`required`, `off`, or
@@ -137,6 +137,6 @@ class KeysAPI(LedgerCore):
             self._ensure_visible(recordings[-1].notification.id)
 
     def _record(self, key_id: UUID) -> ApiKeyRecord:
-        record = self.views.keys.find_key(str(key_id))
+        record = self.views.keys.get_key(str(key_id))
         assert record is not None, "the view shows a key once its command has answered"
         return record

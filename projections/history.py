@@ -180,7 +180,7 @@ class HistoryView:
     def list_messages(self, query: HistoryQuery) -> Page[HistoryEntry]: ...
 
     @abstractmethod
-    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+    def get_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
         """The session that first recorded a message of this session's history, or None."""
 
 

@@ -104,7 +104,7 @@ class SqlHistoryView(HistoryView):
                 update, (d.json_in(scrubbed), row["session_id"], row["version"], row["seq"])
             )
 
-    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+    def get_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
         d = self.d
         with self.read() as cursor:
             cursor.execute(
