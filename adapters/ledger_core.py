@@ -161,12 +161,12 @@ class LedgerCore:
         order: Literal["asc", "desc"] = "asc",
     ) -> Page[HistoryEntry]:
         """The model-facing history (messages since the last clear)."""
-        session = self.get_session(tenant_id, session_id)
+        sid = session_uuid(session_id)
         return self.history.list_messages(
             HistoryQuery(
                 tenant_id=tenant_id,
-                session_id=str(session.id),
-                after_version=session.cleared_at_version,
+                session_id=str(sid),
+                after_version=self.engine.get_history_window(tenant_id, sid),
                 limit=limit,
                 cursor=cursor,
                 offset=offset,

@@ -192,6 +192,18 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             raise SessionDeletedError(session_id)
         return SessionState.of(session)
 
+    def get_history_window(self, tenant_id: str, session_id: UUID) -> int:
+        """The version after which the session's model-facing history starts (its last
+        clear); a deleted session is `SessionDeletedError`.
+
+        Cheaper than `get_session` for reads that need only this: the cached session is
+        brought up to date but neither copied nor turned into a `SessionState`.
+        """
+        session = self._load(tenant_id, session_id, copy=False)
+        if session.is_deleted:
+            raise SessionDeletedError(session_id)
+        return session.cleared_at_version
+
     def get_state(
         self,
         tenant_id: str,
@@ -231,9 +243,11 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
 
     # Internals
 
-    def _load(self, tenant_id: str, session_id: UUID) -> Session:
+    def _load(self, tenant_id: str, session_id: UUID, *, copy: bool = True) -> Session:
+        """The session now; `copy=False` (reads that change nothing) skips copying it out
+        of the cache."""
         try:
-            session: Session = self.repository.get(session_id)
+            session: Session = self.repository.get(session_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise SessionNotFoundError(session_id) from None
         if not isinstance(session, Session) or session.tenant_id != tenant_id:
