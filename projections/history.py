@@ -31,21 +31,27 @@ from projections.paging import Page
 class HistoryEntry:
     """One message as recorded: the message, its version and time, who appended it.
 
-    Views may hand the message over as its JSON text; it is parsed on first use, so
-    reading a long history costs little more than the query itself.
+    Views may hand the message over as its JSON text and the time as ISO text; both are
+    parsed on first use. An entry read from a view keeps the view's row as it came
+    (`from_row`), so reading a long history costs little more than the query itself.
     """
 
-    __slots__ = (
-        "_created_at",
-        "_message",
-        "_raw",
+    __slots__ = ("_message", "_row", "_time", "session_id")
+    _message: Message
+    _row: tuple[Any, ...]
+    _time: datetime
+    session_id: str
+
+    ROW: ClassVar[tuple[str, ...]] = (
+        "version",
+        "seq",
+        "raw",
         "actor",
+        "created_at",
         "origin_session_id",
         "origin_version",
-        "seq",
-        "session_id",
-        "version",
     )
+    """The fields of a view's row, in order (`from_row`)."""
 
     def __init__(
         self,
@@ -65,16 +71,44 @@ class HistoryEntry:
         if created_at is None:
             raise ValueError("a history entry needs its time")
         self.session_id = session_id
-        self.version = version
-        self._created_at = created_at
-        self.actor = actor
-        self.seq = seq
+        self._row = (version, seq, raw, actor, created_at, origin_session_id, origin_version)
+        if message is not None:
+            self._message = message
+
+    @classmethod
+    def from_row(cls, session_id: str, row: tuple[Any, ...]) -> HistoryEntry:
+        """An entry over a view's row, its fields in the order of `ROW`."""
+        entry = cls.__new__(cls)
+        entry.session_id = session_id
+        entry._row = row
+        return entry
+
+    @property
+    def version(self) -> int:
+        value: int = self._row[0]
+        return value
+
+    @property
+    def seq(self) -> int:
         """Order within the event that brought it (inherited messages: 1, 2, …)."""
-        self.origin_session_id = origin_session_id
+        value: int = self._row[1]
+        return value
+
+    @property
+    def actor(self) -> str:
+        value: str = self._row[3]
+        return value
+
+    @property
+    def origin_session_id(self) -> str | None:
         """Where an inherited message was first recorded (None: in this session)."""
-        self.origin_version = origin_version
-        self._message = message
-        self._raw = raw
+        value: str | None = self._row[5]
+        return value
+
+    @property
+    def origin_version(self) -> int | None:
+        value: int | None = self._row[6]
+        return value
 
     @classmethod
     def appended(cls, event: Session.MessageAppended) -> HistoryEntry:
@@ -90,16 +124,21 @@ class HistoryEntry:
     @property
     def created_at(self) -> datetime:
         """When it was recorded (views may hand it over as ISO text: parsed on first use)."""
-        if isinstance(self._created_at, str):
-            self._created_at = datetime.fromisoformat(self._created_at)
-        return self._created_at
+        try:
+            return self._time
+        except AttributeError:
+            value = self._row[4]
+            self._time = datetime.fromisoformat(value) if isinstance(value, str) else value
+            return self._time
 
     @property
     def message(self) -> Message:
-        if self._message is None:
-            assert self._raw is not None
-            self._message = Message.model_validate_json(self._raw)
-        return self._message
+        try:
+            return self._message
+        except AttributeError:
+            raw: str | bytes = self._row[2]
+            self._message = Message.model_validate_json(raw)
+            return self._message
 
     def replace(self, **changes: Any) -> HistoryEntry:
         """A copy with some fields changed."""
