@@ -213,6 +213,8 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         at: datetime | None = None,
     ) -> SessionState:
         """The session as it was at a version or a time (deleted sessions included)."""
+        if version is not None and at is None and version >= 1:
+            return SessionState.of(self._load_at(tenant_id, session_id, version))
         head = self._load(tenant_id, session_id)
         if at is not None:
             version = self._version_at(session_id, head.version, at)
@@ -252,6 +254,21 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             raise SessionNotFoundError(session_id) from None
         if not isinstance(session, Session) or session.tenant_id != tenant_id:
             raise SessionNotFoundError(session_id)
+        return session
+
+    def _load_at(self, tenant_id: str, session_id: UUID, version: int) -> Session:
+        """The session at `version` (snapshot and events up to it), without loading its head:
+        a stream that ends before `version` gives its head, which says how far it goes."""
+        try:
+            session: Session = self.repository.get(session_id, version=version)
+        except AggregateNotFoundError:
+            raise SessionNotFoundError(session_id) from None
+        if not isinstance(session, Session) or session.tenant_id != tenant_id:
+            raise SessionNotFoundError(session_id)
+        if session.version != version:
+            raise InvalidVersionError(
+                "version", f"must be between 1 and {session.version}, got {version}"
+            )
         return session
 
     def _change(
