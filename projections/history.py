@@ -176,8 +176,10 @@ class HistoryQuery:
 
     tenant_id: str
     session_id: str
-    after_version: int = 0
-    """Messages recorded after this version (the session's last clear)."""
+    after_version: int | None = 0
+    """Messages recorded after this version (the session's last clear). None: after the
+    last clear the view itself recorded; a view that holds no live session by this id for
+    this tenant then raises `SessionNotInViewError`, and the caller asks the engine."""
     until_version: int | None = None
     """Up to and including this version (time travel); None for all."""
     limit: int | None = 100
@@ -186,8 +188,29 @@ class HistoryQuery:
     order: Literal["asc", "desc"] = "asc"
 
 
+class SessionNotInViewError(LookupError):
+    """The view holds no live session by this id for this tenant (unknown, another tenant's,
+    deleted, or recorded before the view kept sessions): the engine knows which."""
+
+
 class HistoryView:
-    """Rows of the message history; writes go through the caller's cursor."""
+    """Rows of the message history; writes go through the caller's cursor.
+
+    Beside the messages the view keeps each live session's tenant and last clear, so a
+    page is read, and its owner checked, in one transaction of the view alone.
+    """
+
+    @abstractmethod
+    def start_session(self, cursor: Cursor, event: Session.Created) -> None:
+        """A new session (created, forked or merged): live, with nothing cleared yet."""
+
+    @abstractmethod
+    def move_window(self, cursor: Cursor, session_id: str, after_version: int) -> None:
+        """The session's history was cleared at `after_version`."""
+
+    @abstractmethod
+    def end_session(self, cursor: Cursor, session_id: str) -> None:
+        """The session was deleted (or erased): its pages are the engine's to refuse."""
 
     @abstractmethod
     def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None: ...
@@ -241,9 +264,12 @@ class HistoryProjection(Projection[HistoryView]):
     topics: ClassVar[tuple[str, ...]] = tuple(
         get_topic(c)
         for c in (
+            Session.Created,
             Session.MessageAppended,
             Session.Forked,
             Session.Merged,
+            Session.HistoryCleared,
+            Session.Deleted,
             Session.ContentErased,
             Session.MessageRedacted,
         )
@@ -257,17 +283,31 @@ class HistoryProjection(Projection[HistoryView]):
         """Other events do not change the rows."""
 
     @process_event.register
+    def _(self, event: Session.Created, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
+
+    @process_event.register
     def _(self, event: Session.MessageAppended, cursor: Cursor) -> None:
         self.view.add_message(cursor, event)
 
     @process_event.register
     def _(self, event: Session.Forked, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
         window = (event.source_id, event.source_cleared_at_version, event.source_version)
         self.view.inherit(cursor, event, [window], interleave=False)
 
     @process_event.register
+    def _(self, event: Session.HistoryCleared, cursor: Cursor) -> None:
+        self.view.move_window(cursor, str(event.originator_id), event.originator_version)
+
+    @process_event.register
+    def _(self, event: Session.Deleted, cursor: Cursor) -> None:
+        self.view.end_session(cursor, str(event.originator_id))
+
+    @process_event.register
     def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
         self.view.scrub(cursor, str(event.originator_id), ERASED, None)
+        self.view.end_session(cursor, str(event.originator_id))
 
     @process_event.register
     def _(self, event: Session.MessageRedacted, cursor: Cursor) -> None:
@@ -275,5 +315,6 @@ class HistoryProjection(Projection[HistoryView]):
 
     @process_event.register
     def _(self, event: Session.Merged, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
         windows = [(s.session_id, s.cleared_at_version, s.version) for s in event.sources]
         self.view.inherit(cursor, event, windows, interleave=event.policy == "interleave")

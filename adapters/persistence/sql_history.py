@@ -8,7 +8,13 @@ from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from domain.errors import InvalidInputError
 from domain.session import Session
 from projections.base import Cursor
-from projections.history import HistoryEntry, HistoryQuery, HistoryView, placeholder_message
+from projections.history import (
+    HistoryEntry,
+    HistoryQuery,
+    HistoryView,
+    SessionNotInViewError,
+    placeholder_message,
+)
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 
 COLUMNS = "session_id, version, seq, tenant_id, message_id, role, message, actor, created_at"
@@ -27,6 +33,7 @@ class SqlHistoryView(HistoryView):
         self.d = dialect
         self.read = read
         self.t = dialect.table("history_messages")
+        self.sessions = dialect.table("history_sessions")
 
     def create_statements(self) -> list[str]:
         d = self.d
@@ -40,7 +47,32 @@ class SqlHistoryView(HistoryView):
             " PRIMARY KEY (session_id, version, seq))",
             f"CREATE INDEX IF NOT EXISTS history_copies ON {self.t} (origin_session_id)"
             " WHERE origin_session_id IS NOT NULL",
+            # Live sessions only (deleting one deletes its row); sessions created before
+            # this table have no row, and their pages are checked by the engine.
+            f"CREATE TABLE IF NOT EXISTS {self.sessions} (session_id TEXT PRIMARY KEY,"
+            " tenant_id TEXT NOT NULL, after_version INTEGER NOT NULL)"
+            + (" WITHOUT ROWID" if d.name == "sqlite" else ""),
         ]
+
+    def start_session(self, cursor: Cursor, event: Session.Created) -> None:
+        cursor.execute(
+            self.d.sql(
+                f"INSERT INTO {self.sessions} (session_id, tenant_id, after_version)"
+                " VALUES (?, ?, 0)"
+            ),
+            (str(event.originator_id), event.tenant_id),
+        )
+
+    def move_window(self, cursor: Cursor, session_id: str, after_version: int) -> None:
+        cursor.execute(
+            self.d.sql(f"UPDATE {self.sessions} SET after_version = ? WHERE session_id = ?"),
+            (after_version, session_id),
+        )
+
+    def end_session(self, cursor: Cursor, session_id: str) -> None:
+        cursor.execute(
+            self.d.sql(f"DELETE FROM {self.sessions} WHERE session_id = ?"), (session_id,)
+        )
 
     def inherit(
         self,
@@ -125,8 +157,46 @@ class SqlHistoryView(HistoryView):
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")
+        cursor.execute(f"DELETE FROM {self.sessions}")
 
     def list_messages(self, query: HistoryQuery) -> Page[HistoryEntry]:
+        sql, params = self._page_sql(query)
+        limit = None if query.limit is None else check_page_size(query.limit)
+        rows = self._read_page(query, sql, params)
+        if rows is None:
+            raise SessionNotInViewError(query.session_id)
+        session_id = query.session_id
+        from_row = HistoryEntry.from_row
+        entries = [from_row(session_id, row) for row in (rows if limit is None else rows[:limit])]
+        next_cursor = None
+        if limit is not None and len(rows) > limit:
+            last = entries[-1]
+            next_cursor = encode_cursor({"version": last.version, "seq": last.seq})
+        return Page(entries, next_cursor)
+
+    def _read_page(self, query: HistoryQuery, sql: str, params: list[Any]) -> list[Any] | None:
+        """The page's rows (one more than the limit), after the view's own last clear when
+        the query leaves it open; None when the view holds no such live session."""
+        d = self.d
+        with self.read() as cursor:
+            d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
+            if query.after_version is None:
+                cursor.execute(
+                    d.sql(
+                        f"SELECT after_version FROM {self.sessions}"
+                        " WHERE session_id = ? AND tenant_id = ?"
+                    ),
+                    (query.session_id, query.tenant_id),
+                )
+                if (live := cursor.fetchone()) is None:
+                    return None  # not raised here: the transaction ends as a read
+                params[2] = live[0]
+            cursor.execute(sql, params)
+            rows: list[Any] = cursor.fetchall()
+        return rows
+
+    def _page_sql(self, query: HistoryQuery) -> tuple[str, list[Any]]:
+        """The page's SELECT and its parameters (the third: the version after which to read)."""
         d = self.d
         if query.cursor is not None and query.offset is not None:
             raise InvalidInputError("cursor", "use either cursor or offset, not both")
@@ -149,26 +219,14 @@ class SqlHistoryView(HistoryView):
             f" origin_session_id, origin_version FROM {self.t} WHERE {' AND '.join(where)}"
             f" ORDER BY version {direction}, seq {direction}"
         )
-        limit = None if query.limit is None else check_page_size(query.limit)
-        if limit is not None:
+        if query.limit is not None:
             sql += " LIMIT ?"
-            params.append(limit + 1)
+            params.append(check_page_size(query.limit) + 1)
         if query.offset is not None:
             if query.offset < 0:
                 raise InvalidInputError("offset", "must not be negative")
             # SQLite accepts OFFSET only after a LIMIT (-1: none).
-            unlimited = limit is None and d.name == "sqlite"
+            unlimited = query.limit is None and d.name == "sqlite"
             sql += " LIMIT -1 OFFSET ?" if unlimited else " OFFSET ?"
             params.append(query.offset)
-        with self.read() as cursor:
-            d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
-            cursor.execute(d.sql(sql), params)
-            rows = cursor.fetchall()
-        session_id = query.session_id
-        from_row = HistoryEntry.from_row
-        entries = [from_row(session_id, row) for row in (rows if limit is None else rows[:limit])]
-        next_cursor = None
-        if limit is not None and len(rows) > limit:
-            last = entries[-1]
-            next_cursor = encode_cursor({"version": last.version, "seq": last.seq})
-        return Page(entries, next_cursor)
+        return d.sql(sql), params
