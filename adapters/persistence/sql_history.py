@@ -29,9 +29,13 @@ class SqlHistoryView(HistoryView):
     is passed untyped, and read as `message::text`.
     """
 
-    def __init__(self, dialect: Dialect, read: ReadTransaction) -> None:
+    def __init__(
+        self, dialect: Dialect, read: ReadTransaction, read_statement: ReadTransaction | None = None
+    ) -> None:
         self.d = dialect
         self.read = read
+        self.read_statement = read_statement or read
+        """Pages are read in one statement each (`SqlViewStore.statement`)."""
         self.t = dialect.table("history_messages")
         self.sessions = dialect.table("history_sessions")
 
@@ -175,33 +179,39 @@ class SqlHistoryView(HistoryView):
         return Page(entries, next_cursor)
 
     def _read_page(self, query: HistoryQuery, sql: str, params: list[Any]) -> list[Any] | None:
-        """The page's rows (one more than the limit), after the view's own last clear when
-        the query leaves it open; None when the view holds no such live session."""
+        """The page's rows (one more than the limit), in one statement; None when the query
+        leaves the window to the view and the view holds no such live session."""
         d = self.d
-        with self.read() as cursor:
+        with self.read_statement() as cursor:
             d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
-            if query.after_version is None:
-                cursor.execute(
-                    d.sql(
-                        f"SELECT after_version FROM {self.sessions}"
-                        " WHERE session_id = ? AND tenant_id = ?"
-                    ),
-                    (query.session_id, query.tenant_id),
-                )
-                if (live := cursor.fetchone()) is None:
-                    return None  # not raised here: the transaction ends as a read
-                params[2] = live[0]
             cursor.execute(sql, params)
             rows: list[Any] = cursor.fetchall()
-        return rows
+            if rows or query.after_version is not None:
+                return rows
+            # An empty page: of a live session, or of none the view holds?
+            cursor.execute(
+                d.sql(f"SELECT 1 FROM {self.sessions} WHERE session_id = ? AND tenant_id = ?"),
+                (query.session_id, query.tenant_id),
+            )
+            return rows if cursor.fetchone() is not None else None
 
     def _page_sql(self, query: HistoryQuery) -> tuple[str, list[Any]]:
-        """The page's SELECT and its parameters (the third: the version after which to read)."""
+        """The page's SELECT and its parameters."""
         d = self.d
         if query.cursor is not None and query.offset is not None:
             raise InvalidInputError("cursor", "use either cursor or offset, not both")
-        where = ["tenant_id = ?", "session_id = ?", "version > ?"]
-        params: list[Any] = [query.tenant_id, query.session_id, query.after_version]
+        where = ["tenant_id = ?", "session_id = ?"]
+        params: list[Any] = [query.tenant_id, query.session_id]
+        if query.after_version is None:
+            # The view's own last clear; no row (no live session): no messages.
+            where.append(
+                f"version > (SELECT after_version FROM {self.sessions}"
+                " WHERE session_id = ? AND tenant_id = ?)"
+            )
+            params += [query.session_id, query.tenant_id]
+        else:
+            where.append("version > ?")
+            params.append(query.after_version)
         if query.until_version is not None:
             where.append("version <= ?")
             params.append(query.until_version)
