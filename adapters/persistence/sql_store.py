@@ -23,6 +23,8 @@ class Datastore(Protocol):
 
     def transaction(self, *, commit: bool) -> Any: ...
 
+    def get_connection(self, **kwargs: Any) -> Any: ...
+
 
 class SqlViewStore(ViewStore):
     """Positions in `projection_positions`, notifications in the events table."""
@@ -51,6 +53,25 @@ class SqlViewStore(ViewStore):
         writes = commit or self.d.name == "postgres"
         with self.datastore.transaction(commit=writes) as cursor:
             yield cursor
+
+    @contextmanager
+    def statement(self) -> Iterator[Cursor]:
+        """A cursor for reads that are one statement each, outside any transaction.
+
+        A statement is a consistent snapshot on its own; without BEGIN and COMMIT around
+        it, a read is one round trip on PostgreSQL (autocommit connections) and two
+        statements fewer on SQLite (autocommit mode).
+        """
+        if self.d.name == "postgres":
+            with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.sqlite_cursor.close()
 
     def create_tables(self, statements: Sequence[str]) -> None:
         """Create the positions table, the views' tables, and a zero position for each."""
