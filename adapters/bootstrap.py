@@ -107,6 +107,9 @@ def _wire(settings: Settings, db: Database) -> Ledger:
     def read() -> Any:
         return store.transaction(commit=False)
 
+    def read_statement() -> Any:
+        return store.statement()
+
     keys = KeyStore(dialect, read, load_master_key(settings.master_key, settings.secrets_dir))
     keyring = Keyring(keys)
     engine.mapper.sealer = Sealer(keyring)  # type: ignore[attr-defined]
@@ -114,7 +117,7 @@ def _wire(settings: Settings, db: Database) -> Ledger:
 
     views = Views(
         sessions=SqlSessionListView(dialect, read),
-        history=SqlHistoryView(dialect, read),
+        history=SqlHistoryView(dialect, read, read_statement),
         agents=SqlAgentListView(dialect, read),
         completions=SqlCompletionsView(dialect, read),
         keys=SqlApiKeyView(dialect, read),

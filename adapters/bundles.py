@@ -199,12 +199,10 @@ def import_bundle(
     for sid in dict.fromkeys(e.session_id for e in events):
         target = renamed.get(sid, sid)
         batch = [e for e in events if e.session_id == sid]
-        stored = {
-            s.originator_version: _plain(ledger, s)
-            for s in engine.recorder.select_events(UUID(target))
-        }
-        if stored:
-            engine.get_state(ctx.tenant_id, UUID(target))  # another tenant's id is not found
+        events_of_target = engine.recorder.select_events(UUID(target))
+        if events_of_target:  # another tenant's id is not found (before anything is opened)
+            engine.get_state(ctx.tenant_id, UUID(target))
+        stored = {s.originator_version: _plain(ledger, s) for s in events_of_target}
         fresh: list[StoredEvent] = []
         for event in batch:
             state = _retenanted(event, ctx.tenant_id)

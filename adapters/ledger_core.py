@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from uuid import UUID
 
@@ -25,7 +25,7 @@ from projections.agent_list import AgentListView
 from projections.api_keys import ApiKeyView
 from projections.audit import AuditView
 from projections.completions import CompletionsView
-from projections.history import HistoryEntry, HistoryQuery, HistoryView
+from projections.history import HistoryEntry, HistoryQuery, HistoryView, SessionNotInViewError
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 from projections.runner import Progress, ProjectionRunner, ProjectionStatus
 from projections.session_list import SessionListView, SessionQuery, SessionSummary
@@ -160,19 +160,26 @@ class LedgerCore:
         offset: int | None = None,
         order: Literal["asc", "desc"] = "asc",
     ) -> Page[HistoryEntry]:
-        """The model-facing history (messages since the last clear)."""
-        session = self.get_session(tenant_id, session_id)
-        return self.history.list_messages(
-            HistoryQuery(
-                tenant_id=tenant_id,
-                session_id=str(session.id),
-                after_version=session.cleared_at_version,
-                limit=limit,
-                cursor=cursor,
-                offset=offset,
-                order=order,
-            )
+        """The model-facing history (messages since the last clear).
+
+        The view checks the owner and finds the last clear in the transaction that reads
+        the page; a session it does not hold as live is the engine's to find (or refuse).
+        """
+        sid = session_uuid(session_id)
+        query = HistoryQuery(
+            tenant_id=tenant_id,
+            session_id=str(sid),
+            after_version=None,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
+            order=order,
         )
+        try:
+            return self.history.list_messages(query)
+        except SessionNotInViewError:
+            window = self.engine.get_history_window(tenant_id, sid)
+            return self.history.list_messages(replace(query, after_version=window))
 
     def clear_history(
         self, ctx: CommandContext, session_id: str | UUID, *, expected_version: int | None = None

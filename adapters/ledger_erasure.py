@@ -38,7 +38,7 @@ class ErasureAPI(LedgerCore):
         """Redact one message of the session's history; returns the session that held it."""
         sid = session_uuid(session_id)
         self.engine.get_state(ctx.tenant_id, sid)  # unknown or another tenant's: 404
-        origin = self.history.find_message_origin(ctx.tenant_id, str(sid), message_id)
+        origin = self.history.get_message_origin(ctx.tenant_id, str(sid), message_id)
         if origin is None:
             raise MessageNotFoundError(sid, message_id)
         result = self.engine.redact_message(ctx, UUID(origin), message_id, reason=reason)

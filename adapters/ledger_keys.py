@@ -59,7 +59,7 @@ class KeysAPI(LedgerCore):
 
     def get_api_key(self, tenant_id: str | None, key_id: str | UUID) -> ApiKeyRecord:
         """One key of `tenant_id` (of any tenant when None); others are not found."""
-        record = self.views.keys.find_key(str(key_uuid(key_id)))
+        record = self.views.keys.get_key(str(key_uuid(key_id)))
         if record is None or tenant_id not in (None, record.tenant_id):
             raise ApiKeyNotFoundError(key_id)
         return record
@@ -73,21 +73,31 @@ class KeysAPI(LedgerCore):
 
     def has_api_keys(self) -> bool:
         """Whether any key was ever created (then `auth=auto` requires keys)."""
-        return self.views.keys.any_keys()
+        return self.views.keys.has_keys()
 
-    def authenticate(self, token: str) -> ApiKeyRecord:
-        """The active key `token` is; `AuthenticationError` for anything else."""
+    def keys_required(self, auth: str) -> bool:
+        """Whether requests need a key under the `auth` setting (`required`, `off`, or
+        `auto`: once any key was ever created)."""
+        if auth == "auto":
+            return self.has_api_keys()
+        return auth == "required"
+
+    def authenticate(self, token: str) -> ApiKey:
+        """The active key `token` is; `AuthenticationError` for anything else.
+
+        Read from the log, not the `api_keys` view: a revocation holds from the moment it
+        is recorded, in every process, whether the view is rebuilt or fed by a worker."""
         parsed = parse_token(token)
         if parsed is None:
             raise AuthenticationError("malformed API key")
         key_id, secret = parsed
-        record = self.views.keys.find_key(str(key_id))
-        if not secret_matches(secret, record.secret_sha256 if record else None):
+        key = self._find_key(key_id)
+        if not secret_matches(secret, key.secret_sha256 if key else None):
             raise AuthenticationError("unknown API key")
-        assert record is not None
-        if record.status != "active":
-            raise ApiKeyRevokedError(record.id, record.tenant_id)
-        return record
+        assert key is not None
+        if key.is_revoked:
+            raise ApiKeyRevokedError(str(key.id), key.tenant_id)
+        return key
 
     def record_access_denied(
         self,
@@ -108,13 +118,18 @@ class KeysAPI(LedgerCore):
         self._ensure_visible(recordings[-1].notification.id if recordings else None)
 
     def _load_key(self, tenant_id: str, key_id: UUID) -> ApiKey:
-        try:
-            key: ApiKey = self.engine.repository.get(key_id)
-        except AggregateNotFoundError:
-            raise ApiKeyNotFoundError(key_id) from None
-        if not isinstance(key, ApiKey) or key.tenant_id != tenant_id:
+        key = self._find_key(key_id)
+        if key is None or key.tenant_id != tenant_id:
             raise ApiKeyNotFoundError(key_id)
         return key
+
+    def _find_key(self, key_id: UUID) -> ApiKey | None:
+        """The key with this id, in any tenant (None: no such key)."""
+        try:
+            key = self.engine.repository.get(key_id)
+        except AggregateNotFoundError:
+            return None
+        return key if isinstance(key, ApiKey) else None
 
     def _save_key(self, key: ApiKey) -> None:
         if key.pending_events:
@@ -122,6 +137,6 @@ class KeysAPI(LedgerCore):
             self._ensure_visible(recordings[-1].notification.id)
 
     def _record(self, key_id: UUID) -> ApiKeyRecord:
-        record = self.views.keys.find_key(str(key_id))
+        record = self.views.keys.get_key(str(key_id))
         assert record is not None, "the view shows a key once its command has answered"
         return record

@@ -37,6 +37,7 @@ class Access(Aggregate):
         reason: str = ""
 
     Denied = Created
+    """The name the log knows it by: the library requires the first event to be `Created`."""
 
     def __init__(
         self, *, method: str, route: str, role: str, status: int, key_id: str | None, reason: str

@@ -194,6 +194,18 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             raise SessionDeletedError(session_id)
         return SessionState.of(session)
 
+    def get_history_window(self, tenant_id: str, session_id: UUID) -> int:
+        """The version after which the session's model-facing history starts (its last
+        clear); a deleted session is `SessionDeletedError`.
+
+        Cheaper than `get_session` for reads that need only this: the cached session is
+        brought up to date but neither copied nor turned into a `SessionState`.
+        """
+        session = self._load(tenant_id, session_id, copy=False)
+        if session.is_deleted:
+            raise SessionDeletedError(session_id)
+        return session.cleared_at_version
+
     def get_state(
         self,
         tenant_id: str,
@@ -203,6 +215,8 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         at: datetime | None = None,
     ) -> SessionState:
         """The session as it was at a version or a time (deleted sessions included)."""
+        if version is not None and at is None and version >= 1:
+            return SessionState.of(self._load_at(tenant_id, session_id, version))
         head = self._load(tenant_id, session_id)
         if at is not None:
             version = self._version_at(session_id, head.version, at)
@@ -233,13 +247,30 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
 
     # Internals
 
-    def _load(self, tenant_id: str, session_id: UUID) -> Session:
+    def _load(self, tenant_id: str, session_id: UUID, *, copy: bool = True) -> Session:
+        """The session now; `copy=False` (reads that change nothing) skips copying it out
+        of the cache."""
         try:
-            session: Session = self.repository.get(session_id)
+            session: Session = self.repository.get(session_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             raise SessionNotFoundError(session_id) from None
         if not isinstance(session, Session) or session.tenant_id != tenant_id:
             raise SessionNotFoundError(session_id)
+        return session
+
+    def _load_at(self, tenant_id: str, session_id: UUID, version: int) -> Session:
+        """The session at `version` (snapshot and events up to it), without loading its head:
+        a stream that ends before `version` gives its head, which says how far it goes."""
+        try:
+            session: Session = self.repository.get(session_id, version=version)
+        except AggregateNotFoundError:
+            raise SessionNotFoundError(session_id) from None
+        if not isinstance(session, Session) or session.tenant_id != tenant_id:
+            raise SessionNotFoundError(session_id)
+        if session.version != version:
+            raise InvalidVersionError(
+                "version", f"must be between 1 and {session.version}, got {version}"
+            )
         return session
 
     def _change(

@@ -19,7 +19,7 @@ from pydantic import Field
 from domain.base import Aggregate, AttributedEvent, Immutable
 from domain.content import ContentBlock
 from domain.context import CommandContext
-from domain.errors import SessionDeletedError
+from domain.errors import InvalidInputError, SessionDeletedError
 from domain.llm import ChatReply, ChatSettings
 from domain.message import Message
 from domain.patching import merge_patch
@@ -350,6 +350,12 @@ class Session(Aggregate):
         message_id: str
         reason: str
 
+        def apply(self, aggregate: Session) -> None:
+            aggregate.redacted_message_ids = [  # type: ignore[misc]
+                *aggregate.redacted_message_ids,
+                self.message_id,
+            ]
+
     # Defaults for state added since the first release: older snapshots lack it. The lists
     # are replaced, never changed in place, so sharing these defaults is safe.
     completions_total = 0
@@ -357,6 +363,9 @@ class Session(Aggregate):
     is_erased = False
     summaries: ClassVar[list[dict[str, Any]]] = []
     merged_into: ClassVar[list[str]] = []
+    redacted_message_ids: ClassVar[list[str]] = []
+    """Ids whose key was destroyed: a message's content is sealed under a key named by its
+    id, so a redacted id is never used again (its old content must stay unreadable)."""
 
     def __init__(
         self,
@@ -423,6 +432,10 @@ class Session(Aggregate):
 
     def append_message(self, ctx: CommandContext, message: Message) -> None:
         self._check_live()
+        if message.id is not None and message.id in self.redacted_message_ids:
+            raise InvalidInputError(
+                "message.id", f"message {message.id!r} was redacted: a new message needs a new id"
+            )
         self.trigger_event(self.MessageAppended, message=message, **ctx.event_fields())
 
     def change_title(self, ctx: CommandContext, title: str) -> None:
@@ -541,6 +554,7 @@ class SessionState(Immutable):
     created_at: datetime
     updated_at: datetime
     summaries: list[SummaryRef] = Field(default_factory=list)
+    redacted_message_ids: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, session: Session) -> SessionState:
@@ -563,6 +577,7 @@ class SessionState(Immutable):
             created_at=session.created_on,
             updated_at=session.modified_on,
             summaries=[SummaryRef.model_validate(s) for s in session.summaries],
+            redacted_message_ids=frozenset(session.redacted_message_ids),
         )
 
 

@@ -116,6 +116,11 @@ def prepare_turn(
     for index, message in enumerate(inputs):
         if not message.content:
             raise EmptyMessageError(f"messages[{index}].content")
+        if message.id in session.redacted_message_ids:
+            raise InvalidInputError(
+                f"messages[{index}].id",
+                f"message {message.id!r} was redacted: a new message needs a new id",
+            )
         check_json(message.model_dump(mode="json", exclude_none=True), f"messages[{index}]")
     check_json(turn.variables, "variables")
     recalled = list(history) if turn.recall else []

@@ -49,7 +49,7 @@ class ApiKeyView:
     def clear(self, cursor: Cursor) -> None: ...
 
     @abstractmethod
-    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+    def get_key(self, key_id: str) -> ApiKeyRecord | None:
         """The key with this id, in any tenant and any status."""
 
     @abstractmethod
@@ -57,7 +57,7 @@ class ApiKeyView:
         """A tenant's keys (every tenant's when None), oldest first."""
 
     @abstractmethod
-    def any_keys(self) -> bool:
+    def has_keys(self) -> bool:
         """Whether any key was ever created (revoked ones count)."""
 
 
@@ -65,6 +65,7 @@ class ApiKeyProjection(Projection[ApiKeyView]):
     """Keeps the key list in step with key events."""
 
     name: ClassVar[str] = "api_keys"
+    rebuilt_atomically: ClassVar[bool] = True
     topics: ClassVar[tuple[str, ...]] = tuple(
         get_topic(c) for c in (ApiKey.Created, ApiKey.Revoked)
     )

@@ -5,7 +5,7 @@ the application's notification log are written in one transaction, so every
 event takes effect exactly once, whether the batch comes from a worker tailing
 the log or inline, inside the very transaction that records the events. The
 position moves by compare-and-set: a writer that finds it moved by someone else
-writes nothing. Imports the standard library only.
+writes nothing. Imports the standard library and the event store's notification type.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from eventsourcing.persistence import Notification
 
 
 class Cursor(Protocol):
@@ -67,6 +69,13 @@ class ViewStore(ABC):
     def max_notification_id(self, cursor: Cursor) -> int:
         """The largest notification id in the log (0 if empty)."""
 
+    @abstractmethod
+    def select_notifications(
+        self, cursor: Cursor, after: int, until: int, limit: int, topics: Sequence[str] | None
+    ) -> list[Notification]:
+        """Up to `limit` notifications in (`after`, `until`] (of `topics` only, unless None),
+        read in the caller's transaction."""
+
 
 TView = TypeVar("TView")
 
@@ -78,6 +87,9 @@ class Projection(ABC, Generic[TView]):
     topics: ClassVar[tuple[str, ...]]
     all_topics: ClassVar[bool] = False
     """True for a projection of every event in the log, whatever its topic (`topics` unused)."""
+    rebuilt_atomically: ClassVar[bool] = False
+    """True for a small view that must never be seen half-built (the API keys, which say
+    whether authentication is in force): its rebuild is one transaction, so writers wait."""
 
     def __init__(self, view: TView) -> None:
         self.view = view

@@ -31,21 +31,27 @@ from projections.paging import Page
 class HistoryEntry:
     """One message as recorded: the message, its version and time, who appended it.
 
-    Views may hand the message over as its JSON text; it is parsed on first use, so
-    reading a long history costs little more than the query itself.
+    Views may hand the message over as its JSON text and the time as ISO text; both are
+    parsed on first use. An entry read from a view keeps the view's row as it came
+    (`from_row`), so reading a long history costs little more than the query itself.
     """
 
-    __slots__ = (
-        "_created_at",
-        "_message",
-        "_raw",
+    __slots__ = ("_message", "_row", "_time", "session_id")
+    _message: Message
+    _row: tuple[Any, ...]
+    _time: datetime
+    session_id: str
+
+    ROW: ClassVar[tuple[str, ...]] = (
+        "version",
+        "seq",
+        "raw",
         "actor",
+        "created_at",
         "origin_session_id",
         "origin_version",
-        "seq",
-        "session_id",
-        "version",
     )
+    """The fields of a view's row, in order (`from_row`)."""
 
     def __init__(
         self,
@@ -65,16 +71,44 @@ class HistoryEntry:
         if created_at is None:
             raise ValueError("a history entry needs its time")
         self.session_id = session_id
-        self.version = version
-        self._created_at = created_at
-        self.actor = actor
-        self.seq = seq
+        self._row = (version, seq, raw, actor, created_at, origin_session_id, origin_version)
+        if message is not None:
+            self._message = message
+
+    @classmethod
+    def from_row(cls, session_id: str, row: tuple[Any, ...]) -> HistoryEntry:
+        """An entry over a view's row, its fields in the order of `ROW`."""
+        entry = cls.__new__(cls)
+        entry.session_id = session_id
+        entry._row = row
+        return entry
+
+    @property
+    def version(self) -> int:
+        value: int = self._row[0]
+        return value
+
+    @property
+    def seq(self) -> int:
         """Order within the event that brought it (inherited messages: 1, 2, …)."""
-        self.origin_session_id = origin_session_id
+        value: int = self._row[1]
+        return value
+
+    @property
+    def actor(self) -> str:
+        value: str = self._row[3]
+        return value
+
+    @property
+    def origin_session_id(self) -> str | None:
         """Where an inherited message was first recorded (None: in this session)."""
-        self.origin_version = origin_version
-        self._message = message
-        self._raw = raw
+        value: str | None = self._row[5]
+        return value
+
+    @property
+    def origin_version(self) -> int | None:
+        value: int | None = self._row[6]
+        return value
 
     @classmethod
     def appended(cls, event: Session.MessageAppended) -> HistoryEntry:
@@ -90,16 +124,21 @@ class HistoryEntry:
     @property
     def created_at(self) -> datetime:
         """When it was recorded (views may hand it over as ISO text: parsed on first use)."""
-        if isinstance(self._created_at, str):
-            self._created_at = datetime.fromisoformat(self._created_at)
-        return self._created_at
+        try:
+            return self._time
+        except AttributeError:
+            value = self._row[4]
+            self._time = datetime.fromisoformat(value) if isinstance(value, str) else value
+            return self._time
 
     @property
     def message(self) -> Message:
-        if self._message is None:
-            assert self._raw is not None
-            self._message = Message.model_validate_json(self._raw)
-        return self._message
+        try:
+            return self._message
+        except AttributeError:
+            raw: str | bytes = self._row[2]
+            self._message = Message.model_validate_json(raw)
+            return self._message
 
     def replace(self, **changes: Any) -> HistoryEntry:
         """A copy with some fields changed."""
@@ -137,8 +176,10 @@ class HistoryQuery:
 
     tenant_id: str
     session_id: str
-    after_version: int = 0
-    """Messages recorded after this version (the session's last clear)."""
+    after_version: int | None = 0
+    """Messages recorded after this version (the session's last clear). None: after the
+    last clear the view itself recorded; a view that holds no live session by this id for
+    this tenant then raises `SessionNotInViewError`, and the caller asks the engine."""
     until_version: int | None = None
     """Up to and including this version (time travel); None for all."""
     limit: int | None = 100
@@ -147,8 +188,29 @@ class HistoryQuery:
     order: Literal["asc", "desc"] = "asc"
 
 
+class SessionNotInViewError(LookupError):
+    """The view holds no live session by this id for this tenant (unknown, another tenant's,
+    deleted, or recorded before the view kept sessions): the engine knows which."""
+
+
 class HistoryView:
-    """Rows of the message history; writes go through the caller's cursor."""
+    """Rows of the message history; writes go through the caller's cursor.
+
+    Beside the messages the view keeps each live session's tenant and last clear, so a
+    page is read, and its owner checked, in one transaction of the view alone.
+    """
+
+    @abstractmethod
+    def start_session(self, cursor: Cursor, event: Session.Created) -> None:
+        """A new session (created, forked or merged): live, with nothing cleared yet."""
+
+    @abstractmethod
+    def move_window(self, cursor: Cursor, session_id: str, after_version: int) -> None:
+        """The session's history was cleared at `after_version`."""
+
+    @abstractmethod
+    def end_session(self, cursor: Cursor, session_id: str) -> None:
+        """The session was deleted (or erased): its pages are the engine's to refuse."""
 
     @abstractmethod
     def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None: ...
@@ -180,7 +242,7 @@ class HistoryView:
     def list_messages(self, query: HistoryQuery) -> Page[HistoryEntry]: ...
 
     @abstractmethod
-    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+    def get_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
         """The session that first recorded a message of this session's history, or None."""
 
 
@@ -202,9 +264,12 @@ class HistoryProjection(Projection[HistoryView]):
     topics: ClassVar[tuple[str, ...]] = tuple(
         get_topic(c)
         for c in (
+            Session.Created,
             Session.MessageAppended,
             Session.Forked,
             Session.Merged,
+            Session.HistoryCleared,
+            Session.Deleted,
             Session.ContentErased,
             Session.MessageRedacted,
         )
@@ -218,17 +283,31 @@ class HistoryProjection(Projection[HistoryView]):
         """Other events do not change the rows."""
 
     @process_event.register
+    def _(self, event: Session.Created, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
+
+    @process_event.register
     def _(self, event: Session.MessageAppended, cursor: Cursor) -> None:
         self.view.add_message(cursor, event)
 
     @process_event.register
     def _(self, event: Session.Forked, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
         window = (event.source_id, event.source_cleared_at_version, event.source_version)
         self.view.inherit(cursor, event, [window], interleave=False)
 
     @process_event.register
+    def _(self, event: Session.HistoryCleared, cursor: Cursor) -> None:
+        self.view.move_window(cursor, str(event.originator_id), event.originator_version)
+
+    @process_event.register
+    def _(self, event: Session.Deleted, cursor: Cursor) -> None:
+        self.view.end_session(cursor, str(event.originator_id))
+
+    @process_event.register
     def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
         self.view.scrub(cursor, str(event.originator_id), ERASED, None)
+        self.view.end_session(cursor, str(event.originator_id))
 
     @process_event.register
     def _(self, event: Session.MessageRedacted, cursor: Cursor) -> None:
@@ -236,5 +315,6 @@ class HistoryProjection(Projection[HistoryView]):
 
     @process_event.register
     def _(self, event: Session.Merged, cursor: Cursor) -> None:
+        self.view.start_session(cursor, event)
         windows = [(s.session_id, s.cleared_at_version, s.version) for s in event.sources]
         self.view.inherit(cursor, event, windows, interleave=event.policy == "interleave")

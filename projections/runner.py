@@ -112,13 +112,42 @@ class ProjectionRunner:
         return sum(self._catch_up_one(self._projection(n)) for n in names)
 
     def rebuild(self, name: str, *, on_progress: Progress | None = None) -> int:
-        """Empty one view and rebuild it from the first event of the log."""
+        """Empty one view and rebuild it from the first event of the log.
+
+        Readers see the view fill up batch by batch, unless it is `rebuilt_atomically`.
+        """
         projection = self._projection(name)
         with self.store.transaction(commit=True) as cursor:
             position = self.store.get_position(cursor, name)
             projection.clear(cursor)
             self.store.move_position(cursor, name, position, 0)
+            if projection.rebuilt_atomically:
+                return self._apply_all(projection, cursor, on_progress)
         return self._catch_up_one(projection, on_progress)
+
+    def _apply_all(
+        self, projection: Projection[Any], cursor: Cursor, on_progress: Progress | None
+    ) -> int:
+        """Apply the whole log to an emptied view, in the caller's transaction.
+
+        It reads the log in that transaction and holds the view's position, so inline
+        writers wait for it, then apply their events on top."""
+        topics = self._topics[projection.name]
+        wanted = None if topics is None else sorted(topics)
+        head = self.store.max_notification_id(cursor)
+        position = processed = 0
+        while notifications := self.store.select_notifications(
+            cursor, position, head, self.batch_size, wanted
+        ):
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                projection.process_at(event, cursor, notification.id)
+            processed += len(notifications)
+            position = notifications[-1].id
+            if on_progress is not None:
+                on_progress(position, head)
+        self.store.move_position(cursor, projection.name, 0, head)
+        return processed
 
     def status(self) -> list[ProjectionStatus]:
         """Each projection's position, the head of the log, and so the lag."""

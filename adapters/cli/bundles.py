@@ -14,7 +14,6 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, BinaryIO
 from uuid import UUID
 
@@ -23,9 +22,8 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from adapters.cli.database import command_context, load_settings, opened_ledger
-from adapters.cli.errors import CliInputError
 from adapters.cli.files import writable_path, write_whole
-from adapters.cli.options import Actor, AsJson, DatabaseUrl, SessionId, Tenant
+from adapters.cli.options import Actor, AsJson, DatabaseUrl, SessionId, Tenant, file_bytes
 from adapters.cli.output import emit
 from adapters.http.schemas_branches import ImportedOut
 
@@ -102,16 +100,6 @@ def export_session(
     )
 
 
-def bundle_bytes(name: str) -> bytes:
-    """The bytes of the bundle file `name` (`-` reads stdin)."""
-    if name == STDIO:
-        return sys.stdin.buffer.read()
-    try:
-        return Path(name).read_bytes()
-    except OSError as error:
-        raise CliInputError(f"FILE: cannot read {name}: {error.strerror or error}") from None
-
-
 def import_session(
     file: Annotated[
         str,
@@ -137,7 +125,7 @@ def import_session(
 ) -> None:
     """Verify a bundle and store its events; importing it again stores nothing new."""
     settings = load_settings(database_url=database_url, tenant_id=tenant, actor=actor)
-    data = bundle_bytes(file)
+    data = file_bytes("FILE", file)
     with opened_ledger(settings) as ledger:
         result = ledger.import_bundle(command_context(settings), data, new_id=new_id)
     emit(ImportedOut.of(result), as_json, render_imported)

@@ -12,7 +12,6 @@ signed digest; `digest --public-key` prints the key that checks it.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +20,7 @@ from rich.console import RenderableType
 from adapters.cli.database import load_settings, opened_ledger
 from adapters.cli.errors import EXIT_FAILURE, CliInputError
 from adapters.cli.files import writable_path, write_text
-from adapters.cli.options import AsJson, DatabaseUrl
+from adapters.cli.options import AsJson, DatabaseUrl, file_bytes
 from adapters.cli.output import console, emit, print_json
 from adapters.http.schemas_integrity import VerifyOut
 
@@ -31,13 +30,6 @@ ScopeTenant = Annotated[
         "--tenant", help="Only this tenant's streams (default: all tenants).", show_default=False
     ),
 ]
-
-
-def _read(option: str, name: str) -> bytes:
-    try:
-        return Path(name).read_bytes()
-    except OSError as error:
-        raise CliInputError(f"{option}: cannot read {name}: {error.strerror}") from None
 
 
 def render_verdict(out: VerifyOut) -> list[RenderableType]:
@@ -80,8 +72,8 @@ def verify(
     """Verify the hash chain of every stream; exit 1 if anything was tampered with."""
     if public_key is not None and digest is None:
         raise CliInputError("--public-key: give --digest FILE too")
-    document = None if digest is None else _read("--digest", digest)
-    key = None if public_key is None else _read("--public-key", public_key)
+    document = None if digest is None else file_bytes("--digest", digest)
+    key = None if public_key is None else file_bytes("--public-key", public_key)
     settings = load_settings(database_url=database_url)
     with opened_ledger(settings) as ledger:
         report = ledger.verify(tenant_id=tenant, digest=document, public_key=key)

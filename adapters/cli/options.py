@@ -94,12 +94,19 @@ def rfc3339(option: str, text: str) -> datetime:
     return moment
 
 
-def text_file(option: str, name: str) -> str:
-    """The text of file `name` given to `option` (`-` reads stdin)."""
+def file_bytes(option: str, name: str) -> bytes:
+    """The bytes of file `name` given to `option` (`-` reads stdin)."""
     if name == "-":
-        return sys.stdin.read()
+        return sys.stdin.buffer.read()
     try:
-        return Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise CliInputError(f"{option}: cannot read {name}: {reason}") from None
+        return Path(name).read_bytes()
+    except OSError as error:
+        raise CliInputError(f"{option}: cannot read {name}: {error.strerror or error}") from None
+
+
+def text_file(option: str, name: str) -> str:
+    """The UTF-8 text of file `name` given to `option` (`-` reads stdin)."""
+    try:
+        return file_bytes(option, name).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CliInputError(f"{option}: cannot read {name}: {error}") from None

@@ -57,16 +57,9 @@ def serve(
         uvicorn.run(create_app(ledger, settings), host=settings.host, port=settings.port)
 
 
-def auth_in_force(settings: Settings, ledger: Ledger) -> bool:
-    """Whether requests need a key: `auth=required`, or `auto` once a key exists."""
-    if settings.auth == "auto":
-        return ledger.has_api_keys()
-    return settings.auth == "required"
-
-
 def check_exposure(settings: Settings, ledger: Ledger) -> None:
     """Refuse a non-loopback address while the API answers without a key."""
-    if is_loopback(settings.host) or auth_in_force(settings, ledger):
+    if is_loopback(settings.host) or ledger.keys_required(settings.auth):
         return
     raise CliInputError(
         f"refusing to listen on {settings.host}: the API has no authentication in force"

@@ -29,6 +29,7 @@ from adapters.http.context import ROLES, Principal, Role, command_context, get_p
 from adapters.http.openapi import problem_responses
 from adapters.ledger import Ledger
 from adapters.settings import Settings
+from domain.api_key import ApiKey
 from domain.context import CommandContext
 from domain.errors import (
     ApiKeyRevokedError,
@@ -59,16 +60,26 @@ _api_key = APIKeyHeader(
 
 
 def allowed_roles(route: Any, method: str) -> frozenset[Role]:
-    """The roles `route` lets call `method`: its `require_roles` (declared on the route, its
-    router or as a parameter's dependency), else the default policy."""
+    """The roles `route` lets call `method`: those every `require_roles` it declares allows
+    (on the route, its router or as a parameter's dependency), else the default policy."""
+    declared: list[frozenset[Role]] = []
     pending = list(getattr(getattr(route, "dependant", None), "dependencies", ()))
     while pending:
         dependant = pending.pop()
         roles = getattr(dependant.call, "roles", None)
         if roles is not None:
-            return frozenset(roles)
+            declared.append(frozenset(roles))
         pending.extend(dependant.dependencies)
+    if declared:
+        return frozenset.intersection(*declared)
     return frozenset(ROLES) if method in READ_METHODS else WRITERS
+
+
+def actor_of(key: ApiKey) -> str:
+    """The actor a key's requests record: its id, which no one can choose, after its name
+    (`alice (key:5f08…)`), or the id alone (`key:5f08…`)."""
+    label = f"key:{key.id}"
+    return f"{key.name} ({label})" if key.name else label
 
 
 def route_template(request: Request) -> str:
@@ -86,15 +97,15 @@ class Gatekeeper:
         self.failures = FailedAuthentications(
             limit=settings.auth_max_failures, window=settings.auth_failure_window
         )
-        self._keys_exist = False
+        self._required = False
 
     async def keys_required(self) -> bool:
         """Whether a request must carry a key (`auto`: once any key was ever created)."""
-        if self.settings.auth != "auto":
-            return self.settings.auth == "required"
-        if not self._keys_exist:  # keys are never deleted: once true, true for good
-            self._keys_exist = await anyio.to_thread.run_sync(self.ledger.has_api_keys)
-        return self._keys_exist
+        if not self._required:  # keys are never deleted: once required, for good
+            self._required = await anyio.to_thread.run_sync(
+                self.ledger.keys_required, self.settings.auth
+            )
+        return self._required
 
     async def principal(self, request: Request, token: str | None) -> Principal | None:
         """The principal `token` stands for; None when the request may run unauthenticated."""
@@ -126,8 +137,9 @@ class Gatekeeper:
                     reason="revoked key",
                 )
             raise
-        actor = key.name or f"key:{key.id}"
-        return Principal(tenant_id=key.tenant_id, actor=actor, role=key.role, key_id=key.id)
+        return Principal(
+            tenant_id=key.tenant_id, actor=actor_of(key), role=key.role, key_id=str(key.id)
+        )
 
     async def record_denial(
         self,

@@ -26,6 +26,8 @@ from starlette.types import ExceptionHandler, Scope
 
 from adapters.http.schemas import Problem
 from adapters.llm.errors import UnsupportedContentError
+from adapters.master_key import MasterKeyError
+from adapters.signing import SigningKeyError
 from domain.errors import (
     AgentDeletedError,
     AgentNotFoundError,
@@ -301,9 +303,18 @@ async def unexpected_error_handler(request: Request, error: Exception) -> Respon
     )
 
 
+async def secrets_error_handler(request: Request, error: Exception) -> Response:
+    """A key file the server cannot use (unreadable, corrupt, the wrong master key): the
+    operator's to fix, so 503, with the details in the log only."""
+    log.error("unusable key file on %s %s: %s", request.method, request.url.path, error)
+    return problem_response(503, "the server's key files are unusable; see the server log")
+
+
 def register_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
     """Answer every error as problem+json; `routes` are the app's API routes."""
     app.add_exception_handler(EngineError, engine_error_handler)
+    app.add_exception_handler(SigningKeyError, secrets_error_handler)
+    app.add_exception_handler(MasterKeyError, secrets_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler(routes))
     app.add_exception_handler(Exception, unexpected_error_handler)

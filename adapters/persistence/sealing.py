@@ -16,6 +16,7 @@ event. Opening a segment whose key was destroyed gives the class's placeholders.
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
@@ -23,12 +24,15 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.persistence.key_store import key_name
 from adapters.persistence.keyring import KeyRef, Keyring
 from domain.sealing import ERASED, REDACTED, Sealed, put, take, with_placeholders
 from domain.session import Session
+
+log = logging.getLogger(__name__)
 
 FORMAT = 0x01
 NONCE_BYTES = 12
@@ -111,7 +115,17 @@ class Sealer:
                     with_placeholders(state, sealed[index], self._mark(session_id, name))
                 continue
             aad = _associated(session_id, version, topic, name)
-            content = orjson.loads(AESGCM(key).decrypt(nonce, ciphertext, aad))
+            try:
+                content = orjson.loads(AESGCM(key).decrypt(nonce, ciphertext, aad))
+            except InvalidTag:
+                # Altered bytes (`chatledger verify` names them), or a key that is not the
+                # one it was sealed with: what it held is unreadable, like an erased key's.
+                log.warning(
+                    "sealed content of session %s version %d does not open", session_id, version
+                )
+                if index < len(sealed):
+                    with_placeholders(state, sealed[index], REDACTED if name else ERASED)
+                continue
             for path, value in content.items():
                 put(state, path, value)
         return state

@@ -52,7 +52,7 @@ class SqlApiKeyView(ApiKeyView):
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")
 
-    def find_key(self, key_id: str) -> ApiKeyRecord | None:
+    def get_key(self, key_id: str) -> ApiKeyRecord | None:
         rows = self._select("WHERE key_id = ?", [key_id])
         return rows[0] if rows else None
 
@@ -61,7 +61,7 @@ class SqlApiKeyView(ApiKeyView):
             return self._select("", [])
         return self._select("WHERE tenant_id = ?", [tenant_id])
 
-    def any_keys(self) -> bool:
+    def has_keys(self) -> bool:
         with self.read() as cursor:
             cursor.execute(f"SELECT 1 FROM {self.t} LIMIT 1")
             return cursor.fetchone() is not None

@@ -8,19 +8,36 @@ from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from domain.errors import InvalidInputError
 from domain.session import Session
 from projections.base import Cursor
-from projections.history import HistoryEntry, HistoryQuery, HistoryView, placeholder_message
+from projections.history import (
+    HistoryEntry,
+    HistoryQuery,
+    HistoryView,
+    SessionNotInViewError,
+    placeholder_message,
+)
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
 
 COLUMNS = "session_id, version, seq, tenant_id, message_id, role, message, actor, created_at"
 
 
 class SqlHistoryView(HistoryView):
-    """The history as one table, `history_messages`, keyed by session, version and sequence."""
+    """The history as one table, `history_messages`, keyed by session, version and sequence.
 
-    def __init__(self, dialect: Dialect, read: ReadTransaction) -> None:
+    Messages are stored as JSON text, on PostgreSQL too: nothing queries inside them, and
+    reading `jsonb` back as text costs a conversion per row (twice the time of the whole
+    read of a long history). Tables created with a `jsonb` column keep working: a message
+    is passed untyped, and read as `message::text`.
+    """
+
+    def __init__(
+        self, dialect: Dialect, read: ReadTransaction, read_statement: ReadTransaction | None = None
+    ) -> None:
         self.d = dialect
         self.read = read
+        self.read_statement = read_statement or read
+        """Pages are read in one statement each (`SqlViewStore.statement`)."""
         self.t = dialect.table("history_messages")
+        self.sessions = dialect.table("history_sessions")
 
     def create_statements(self) -> list[str]:
         d = self.d
@@ -28,13 +45,38 @@ class SqlHistoryView(HistoryView):
             f"CREATE TABLE IF NOT EXISTS {self.t} ("
             " session_id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,"
             " tenant_id TEXT NOT NULL, message_id TEXT NOT NULL, role TEXT NOT NULL,"
-            f" message {d.json_type} NOT NULL, actor TEXT NOT NULL,"
+            " message TEXT NOT NULL, actor TEXT NOT NULL,"
             f" created_at {d.time_type} NOT NULL,"
             " origin_session_id TEXT, origin_version INTEGER,"
             " PRIMARY KEY (session_id, version, seq))",
             f"CREATE INDEX IF NOT EXISTS history_copies ON {self.t} (origin_session_id)"
             " WHERE origin_session_id IS NOT NULL",
+            # Live sessions only (deleting one deletes its row); sessions created before
+            # this table have no row, and their pages are checked by the engine.
+            f"CREATE TABLE IF NOT EXISTS {self.sessions} (session_id TEXT PRIMARY KEY,"
+            " tenant_id TEXT NOT NULL, after_version INTEGER NOT NULL)"
+            + (" WITHOUT ROWID" if d.name == "sqlite" else ""),
         ]
+
+    def start_session(self, cursor: Cursor, event: Session.Created) -> None:
+        cursor.execute(
+            self.d.sql(
+                f"INSERT INTO {self.sessions} (session_id, tenant_id, after_version)"
+                " VALUES (?, ?, 0)"
+            ),
+            (str(event.originator_id), event.tenant_id),
+        )
+
+    def move_window(self, cursor: Cursor, session_id: str, after_version: int) -> None:
+        cursor.execute(
+            self.d.sql(f"UPDATE {self.sessions} SET after_version = ? WHERE session_id = ?"),
+            (after_version, session_id),
+        )
+
+    def end_session(self, cursor: Cursor, session_id: str) -> None:
+        cursor.execute(
+            self.d.sql(f"DELETE FROM {self.sessions} WHERE session_id = ?"), (session_id,)
+        )
 
     def inherit(
         self,
@@ -68,7 +110,7 @@ class SqlHistoryView(HistoryView):
         d = self.d
         message = event.message
         cursor.execute(
-            d.sql(f"INSERT INTO {self.t} ({COLUMNS}) VALUES (?, ?, 0, ?, ?, ?, ?j, ?, ?)"),
+            d.sql(f"INSERT INTO {self.t} ({COLUMNS}) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)"),
             (
                 str(event.originator_id),
                 event.originator_version,
@@ -96,7 +138,7 @@ class SqlHistoryView(HistoryView):
             )
             rows += cursor.fetchall()
         update = d.sql(
-            f"UPDATE {self.t} SET message = ?j WHERE session_id = ? AND version = ? AND seq = ?"
+            f"UPDATE {self.t} SET message = ? WHERE session_id = ? AND version = ? AND seq = ?"
         )
         for row in rows:
             scrubbed = placeholder_message(d.json_out(row["message"]), mark)
@@ -104,7 +146,7 @@ class SqlHistoryView(HistoryView):
                 update, (d.json_in(scrubbed), row["session_id"], row["version"], row["seq"])
             )
 
-    def find_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
+    def get_message_origin(self, tenant_id: str, session_id: str, message_id: str) -> str | None:
         d = self.d
         with self.read() as cursor:
             cursor.execute(
@@ -119,13 +161,57 @@ class SqlHistoryView(HistoryView):
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")
+        cursor.execute(f"DELETE FROM {self.sessions}")
 
     def list_messages(self, query: HistoryQuery) -> Page[HistoryEntry]:
+        sql, params = self._page_sql(query)
+        limit = None if query.limit is None else check_page_size(query.limit)
+        rows = self._read_page(query, sql, params)
+        if rows is None:
+            raise SessionNotInViewError(query.session_id)
+        session_id = query.session_id
+        from_row = HistoryEntry.from_row
+        entries = [from_row(session_id, row) for row in (rows if limit is None else rows[:limit])]
+        next_cursor = None
+        if limit is not None and len(rows) > limit:
+            last = entries[-1]
+            next_cursor = encode_cursor({"version": last.version, "seq": last.seq})
+        return Page(entries, next_cursor)
+
+    def _read_page(self, query: HistoryQuery, sql: str, params: list[Any]) -> list[Any] | None:
+        """The page's rows (one more than the limit), in one statement; None when the query
+        leaves the window to the view and the view holds no such live session."""
+        d = self.d
+        with self.read_statement() as cursor:
+            d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
+            cursor.execute(sql, params)
+            rows: list[Any] = cursor.fetchall()
+            if rows or query.after_version is not None:
+                return rows
+            # An empty page: of a live session, or of none the view holds?
+            cursor.execute(
+                d.sql(f"SELECT 1 FROM {self.sessions} WHERE session_id = ? AND tenant_id = ?"),
+                (query.session_id, query.tenant_id),
+            )
+            return rows if cursor.fetchone() is not None else None
+
+    def _page_sql(self, query: HistoryQuery) -> tuple[str, list[Any]]:
+        """The page's SELECT and its parameters."""
         d = self.d
         if query.cursor is not None and query.offset is not None:
             raise InvalidInputError("cursor", "use either cursor or offset, not both")
-        where = ["tenant_id = ?", "session_id = ?", "version > ?"]
-        params: list[Any] = [query.tenant_id, query.session_id, query.after_version]
+        where = ["tenant_id = ?", "session_id = ?"]
+        params: list[Any] = [query.tenant_id, query.session_id]
+        if query.after_version is None:
+            # The view's own last clear; no row (no live session): no messages.
+            where.append(
+                f"version > (SELECT after_version FROM {self.sessions}"
+                " WHERE session_id = ? AND tenant_id = ?)"
+            )
+            params += [query.session_id, query.tenant_id]
+        else:
+            where.append("version > ?")
+            params.append(query.after_version)
         if query.until_version is not None:
             where.append("version <= ?")
             params.append(query.until_version)
@@ -143,40 +229,14 @@ class SqlHistoryView(HistoryView):
             f" origin_session_id, origin_version FROM {self.t} WHERE {' AND '.join(where)}"
             f" ORDER BY version {direction}, seq {direction}"
         )
-        limit = None if query.limit is None else check_page_size(query.limit)
-        if limit is not None:
+        if query.limit is not None:
             sql += " LIMIT ?"
-            params.append(limit + 1)
+            params.append(check_page_size(query.limit) + 1)
         if query.offset is not None:
             if query.offset < 0:
                 raise InvalidInputError("offset", "must not be negative")
             # SQLite accepts OFFSET only after a LIMIT (-1: none).
-            unlimited = limit is None and d.name == "sqlite"
+            unlimited = query.limit is None and d.name == "sqlite"
             sql += " LIMIT -1 OFFSET ?" if unlimited else " OFFSET ?"
             params.append(query.offset)
-        with self.read() as cursor:
-            d.plain_rows(cursor)  # tuples: a long history is read at the driver's pace
-            cursor.execute(d.sql(sql), params)
-            rows = cursor.fetchall()
-        session_id = query.session_id
-        entries = [
-            HistoryEntry(
-                session_id,
-                version,
-                None,
-                created_at,
-                actor,
-                seq,
-                origin_session_id,
-                origin_version,
-                raw=message,
-            )
-            for version, seq, message, actor, created_at, origin_session_id, origin_version in (
-                rows if limit is None else rows[:limit]
-            )
-        ]
-        next_cursor = None
-        if limit is not None and len(rows) > limit:
-            last = entries[-1]
-            next_cursor = encode_cursor({"version": last.version, "seq": last.seq})
-        return Page(entries, next_cursor)
+        return d.sql(sql), params

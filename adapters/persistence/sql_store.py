@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
 
 from adapters.persistence.sql_dialect import Dialect
 from projections.base import Cursor, ViewStore
@@ -19,6 +22,8 @@ class Datastore(Protocol):
     """What the library's SQLite and PostgreSQL datastores both offer."""
 
     def transaction(self, *, commit: bool) -> Any: ...
+
+    def get_connection(self, **kwargs: Any) -> Any: ...
 
 
 class SqlViewStore(ViewStore):
@@ -48,6 +53,25 @@ class SqlViewStore(ViewStore):
         writes = commit or self.d.name == "postgres"
         with self.datastore.transaction(commit=writes) as cursor:
             yield cursor
+
+    @contextmanager
+    def statement(self) -> Iterator[Cursor]:
+        """A cursor for reads that are one statement each, outside any transaction.
+
+        A statement is a consistent snapshot on its own; without BEGIN and COMMIT around
+        it, a read is one round trip on PostgreSQL (autocommit connections) and two
+        statements fewer on SQLite (autocommit mode).
+        """
+        if self.d.name == "postgres":
+            with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.sqlite_cursor.close()
 
     def create_tables(self, statements: Sequence[str]) -> None:
         """Create the positions table, the views' tables, and a zero position for each."""
@@ -117,3 +141,29 @@ class SqlViewStore(ViewStore):
         cursor.execute(f"SELECT MAX({self.id_column}) AS m FROM {self.events}")
         row = cursor.fetchone()
         return int(row["m"] or 0)
+
+    def select_notifications(
+        self, cursor: Cursor, after: int, until: int, limit: int, topics: Sequence[str] | None
+    ) -> list[Notification]:
+        where = f"{self.id_column} > ? AND {self.id_column} <= ?"
+        params: list[Any] = [after, until]
+        if topics is not None:
+            where += f" AND topic IN ({', '.join('?' * len(topics))})"
+            params.extend(topics)
+        cursor.execute(
+            self.d.sql(
+                f"SELECT {self.id_column} AS id, originator_id, originator_version, topic, state"
+                f" FROM {self.events} WHERE {where} ORDER BY {self.id_column} LIMIT ?"
+            ),
+            (*params, limit),
+        )
+        return [
+            Notification(
+                id=int(row["id"]),
+                originator_id=UUID(str(row["originator_id"])),
+                originator_version=int(row["originator_version"]),
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in cursor.fetchall()
+        ]

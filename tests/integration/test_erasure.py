@@ -341,3 +341,16 @@ def test_an_erased_session_exports_and_imports_as_its_placeholders(
     finally:
         elsewhere.close()
     assert again == bundle and keys == {}
+
+
+def test_a_redacted_message_id_is_never_used_again(ledger: Ledger) -> None:
+    session = ledger.create_session(CTX)
+    ledger.chat(CTX, session.id, Message.user("zqxcanary first", id="client-chosen-id"))
+    ledger.redact_message(CTX, session.id, "client-chosen-id")
+
+    with pytest.raises(InvalidInputError, match="was redacted"):
+        ledger.chat(CTX, session.id, Message.user("second words", id="client-chosen-id"))
+
+    texts = [e.message.text for e in ledger.list_messages("t1", session.id).data]
+    assert texts[0] == REDACTED and len(texts) == 2  # the question and its reply; no new turn
+    assert ledger.verify().intact

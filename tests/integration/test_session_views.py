@@ -9,9 +9,11 @@ import pytest
 
 from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
+from adapters.persistence.sql_history import SqlHistoryView
 from adapters.settings import Settings
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
+from domain.errors import SessionDeletedError, SessionNotFoundError
 from domain.message import Message
 from projections.session_list import SessionQuery
 
@@ -122,6 +124,48 @@ def test_the_history_pages_by_cursor_and_offset_in_both_orders(ledger: Ledger) -
     assert [e.message.text for e in newest] == ["m24", "m23", "m22"]
     middle = ledger.list_messages("t1", session.id, limit=2, offset=10).data
     assert [e.message.text for e in middle] == ["m10", "m11"]
+
+
+def test_a_page_shows_the_messages_since_the_last_clear_of_a_live_session_of_the_tenant(
+    ledger: Ledger,
+) -> None:
+    session = ledger.create_session(CTX)
+    ledger.append_messages(CTX, session.id, [Message.user("before")])
+    ledger.clear_history(CTX, session.id)
+    ledger.append_messages(CTX, session.id, [Message.user("after")])
+
+    assert texts(ledger, session.id) == ["after"]
+    with pytest.raises(SessionNotFoundError):
+        ledger.list_messages("t2", session.id)
+    ledger.delete_session(CTX, session.id)
+    with pytest.raises(SessionDeletedError):
+        ledger.list_messages("t1", session.id)
+
+
+def test_sessions_recorded_before_the_view_kept_them_are_checked_by_the_engine(
+    ledger: Ledger,
+) -> None:
+    session = ledger.create_session(CTX)
+    ledger.append_messages(CTX, session.id, [Message.user("before")])
+    ledger.clear_history(CTX, session.id)
+    ledger.append_messages(CTX, session.id, [Message.user("after")])
+    view = ledger.views.history
+    assert isinstance(view, SqlHistoryView)
+    with ledger.runner.store.transaction(commit=True) as cursor:  # as an older database
+        cursor.execute(
+            view.d.sql(f"DELETE FROM {view.sessions} WHERE session_id = ?"), (str(session.id),)
+        )
+
+    assert texts(ledger, session.id) == ["after"]
+    with pytest.raises(SessionNotFoundError):
+        ledger.list_messages("t2", session.id)
+    ledger.delete_session(CTX, session.id)
+    with pytest.raises(SessionDeletedError):
+        ledger.list_messages("t1", session.id)
+
+
+def texts(ledger: Ledger, session_id: Any) -> list[str]:
+    return [e.message.text for e in ledger.list_messages("t1", session_id).data]
 
 
 def test_content_blocks_and_serialiser_shaped_dicts_round_trip(

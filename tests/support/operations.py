@@ -105,26 +105,27 @@ MARKER = "tenant-a-private"
 """Text in every one of tenant A's objects: a body that shows it leaks A's data."""
 
 
-def make_objects(ledger: Ledger) -> dict[str, str]:
-    """Fresh objects of tenant A, by the names the matrix's templates use."""
-    ctx = CommandContext(tenant_id="A", actor="setup")
-    session = ledger.create_session(ctx, title=MARKER, metadata={"team": MARKER})
+def make_objects(ledger: Ledger, tenant: str = "A", marker: str = MARKER) -> dict[str, str]:
+    """Fresh objects of `tenant` (A by default), by the names the matrix's templates use;
+    `marker` is in every one of them."""
+    ctx = CommandContext(tenant_id=tenant, actor="setup")
+    session = ledger.create_session(ctx, title=marker, metadata={"team": marker})
     ledger.append_messages(
-        ctx, session.id, [Message.user(f"{MARKER} question"), Message.assistant("answer")]
+        ctx, session.id, [Message.user(f"{marker} question"), Message.assistant("answer")]
     )
-    question = ledger.get_state("A", session.id).messages[0].message
-    other = ledger.create_session(ctx, title=f"{MARKER} other")
-    agent_state = ledger.create_agent(ctx, AgentFields(name=MARKER))
-    key = ledger.create_api_key(ctx, role="member", name=MARKER)
-    bundle = b"".join(ledger.export_session("A", session.id)).decode()
+    question = ledger.get_state(tenant, session.id).messages[0].message
+    other = ledger.create_session(ctx, title=f"{marker} other")
+    agent_state = ledger.create_agent(ctx, AgentFields(name=marker))
+    key = ledger.create_api_key(ctx, role="member", name=marker)
+    bundle = b"".join(ledger.export_session(tenant, session.id)).decode()
     return {
         "session_id": str(session.id),
         "other_id": str(other.id),
         "message_id": str(question.id),
         "agent_id": str(agent_state.id),
         "key_id": key.key.id,
-        "idempotency_key": f"{MARKER}-turn",
-        "marker": MARKER,
+        "idempotency_key": f"{marker}-turn",
+        "marker": marker,
         "bundle": bundle,
     }
 
@@ -163,11 +164,19 @@ def build(operation: str, row: Row, ids: dict[str, str], key: str | None) -> htt
     return httpx.Request(method, f"http://test{fill(path, ids)}", **kwargs)
 
 
+ID_NAMES = ("session_id", "other_id", "message_id", "agent_id", "key_id")
+"""The templates that name an object (a bundle is content the caller sends, not a name)."""
+
+
+def named_ids(operation: str, row: Row) -> list[str]:
+    """The object ids the call names (in its path, query, headers or body)."""
+    text = json.dumps([operation, row.params, row.headers, row.json, row.content])
+    return [name for name in ID_NAMES if f"{{{name}}}" in text]
+
+
 def takes_ids(operation: str, row: Row) -> bool:
     """Whether the call names one of A's objects (in its path, query, headers or body)."""
-    text = json.dumps([operation, row.params, row.headers, row.json, row.content])
-    names = ("session_id", "message_id", "agent_id", "key_id", "bundle")
-    return any(f"{{{name}}}" in text for name in names)
+    return bool(named_ids(operation, row)) or "{bundle}" in (row.content or "")
 
 
 @dataclass
@@ -179,6 +188,8 @@ class World:
     keys: dict[tuple[str, str], str]
     shared: dict[str, str]
     """Tenant A's objects that tenant B's calls name (B never changes them)."""
+    own: dict[str, str]
+    """Tenant B's own objects, mixed with one of A's in calls that name several."""
 
 
 @contextmanager
@@ -199,6 +210,12 @@ def opened_world(directory: Path) -> Iterator[World]:
         for role in sorted(READ)
     }
     try:
-        yield World(create_app(ledger, settings), ledger, keys, make_objects(ledger))
+        yield World(
+            create_app(ledger, settings),
+            ledger,
+            keys,
+            make_objects(ledger),
+            make_objects(ledger, "B", "tenant-b-own"),
+        )
     finally:
         ledger.close()

@@ -102,7 +102,7 @@ def test_the_ledger_authenticates_active_keys_only() -> None:
     key_id, _ = parse_token(issued.token) or (None, None)
     forged = key_token(key_id, new_secret()) if key_id else ""
 
-    assert ledger.authenticate(issued.token).id == issued.key.id
+    assert str(ledger.authenticate(issued.token).id) == issued.key.id
     with pytest.raises(AuthenticationError, match="unknown"):
         ledger.authenticate(forged)
     with pytest.raises(AuthenticationError, match="malformed"):

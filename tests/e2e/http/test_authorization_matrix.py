@@ -10,7 +10,9 @@ ones for each call A makes, since some calls delete or revoke them). For each op
 - as A in each role: an allowed status, or 403 when the role lacks the right, and each
   403 recorded as an `Access.Denied` event;
 - as B in each role, with A's ids: 403 when B's role lacks the right (roles are checked
-  first), else 404 for an operation on A's ids, else an allowed status; never A's data.
+  first), else 404 for an operation on A's ids, else an allowed status; never A's data;
+- as B, for an operation naming several objects, with B's own ids and one of A's, for each
+  id parameter in turn: still 404 (each id is checked, not only the first).
 
 An operation the OpenAPI document has and `MATRIX` lacks fails
 `test_the_matrix_covers_every_operation`, naming it. The matrix runs on SQLite over the
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.api_key_tokens import parse_token
 from adapters.ledger import Ledger
 from tests.support.operations import (
     MARKER,
@@ -34,6 +37,7 @@ from tests.support.operations import (
     World,
     build,
     make_objects,
+    named_ids,
     opened_world,
     operation_of,
     takes_ids,
@@ -130,9 +134,10 @@ async def test_tenant_a_roles_get_exactly_their_rights(
             assert response.status_code == 403, (operation, role, response.text)
             [denial] = denials_since(world.ledger, before)
             method, path = operation_of(operation)
+            key_id = parse_token(world.keys[("A", role)])[0]  # type: ignore[index]
             assert (denial["tenant_id"], denial["actor"], denial["role"]) == (
                 "A",
-                f"A-{role}",
+                f"A-{role} (key:{key_id})",
                 role,
             )
             assert (denial["method"], denial["route"], denial["status"]) == (method, path, 403)
@@ -163,3 +168,27 @@ async def test_tenant_b_never_reaches_tenant_a(
     assert (session.title, session.version) == (MARKER, 3)
     assert world.ledger.get_api_key("A", ids["key_id"]).status == "active"
     assert world.ledger.get_agent("A", ids["agent_id"]).version == 1
+
+
+MIXED = sorted(
+    (operation, name)
+    for operation, row in MATRIX.items()
+    if len(names := named_ids(operation, row)) > 1
+    for name in names
+)
+"""(operation, id parameter) for operations that name several objects."""
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("operation", "name"), MIXED)
+async def test_one_of_a_s_ids_among_b_s_own_is_not_found(
+    world: World, client: httpx.AsyncClient, operation: str, name: str
+) -> None:
+    row = MATRIX[operation]
+    ids = world.own | {name: world.shared[name]}
+    for role in sorted(row.roles):
+        request = build(operation, row, ids, world.keys[("B", role)])
+        response = await client.send(request)
+        expected = row.foreign if row.foreign is not None else frozenset({404})
+        assert response.status_code in expected, (operation, name, role, response.text)
+        assert leaks(response, request, world.shared) == [], (operation, name, response.text)

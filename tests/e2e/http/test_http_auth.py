@@ -49,7 +49,7 @@ async def test_once_a_key_exists_every_request_needs_one(
 ) -> None:
     issued = await client.post("/v1/keys", json={"role": "member", "name": "ci-bot"})
     assert issued.status_code == 201
-    token = issued.json()["key"]
+    token, key_id = issued.json()["key"], issued.json()["id"]
 
     refused = await client.get("/v1/sessions")
     by_bearer = await client.post("/v1/sessions", json={"title": "x"}, headers=bearer(token))
@@ -60,7 +60,7 @@ async def test_once_a_key_exists_every_request_needs_one(
     assert (by_bearer.status_code, by_header.status_code) == (201, 200)
     assert by_bearer.json()["tenant_id"] == "local"
     [event] = ledger.list_events("local", by_bearer.json()["id"]).data
-    assert event.actor == "ci-bot"
+    assert event.actor == f"ci-bot (key:{key_id})"  # the name, and the id no one chooses
     assert (await client.get("/healthz")).status_code == 200
 
 
@@ -121,7 +121,8 @@ async def test_the_secret_is_shown_once_and_neither_it_nor_its_hash_ever_again(
 async def test_a_revoked_key_is_401_and_the_attempt_is_recorded(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
-    admin = ledger.create_api_key(A, role="admin", name="root").token
+    root = ledger.create_api_key(A, role="admin", name="root")
+    admin = root.token
     member = ledger.create_api_key(A, role="member")
     assert (await client.get("/v1/sessions", headers=bearer(member.token))).status_code == 200
 
@@ -135,24 +136,35 @@ async def test_a_revoked_key_is_401_and_the_attempt_is_recorded(
     assert (denial["tenant_id"], denial["status"], denial["key_id"]) == ("A", 401, member.key.id)
     assert denial["correlation_id"] == refused.headers["x-correlation-id"]
     revocations = list(ledger.engine.events.get(UUID(member.key.id)))[1:]
-    assert [(type(e).__name__, e.actor) for e in revocations] == [("Revoked", "root")]
+    assert [(type(e).__name__, e.actor) for e in revocations] == [
+        ("Revoked", f"root (key:{root.key.id})")
+    ]
 
 
 async def test_a_role_refused_an_admin_operation_is_recorded_and_sees_nothing(
     client: httpx.AsyncClient, ledger: Ledger
 ) -> None:
     target = ledger.create_api_key(A, role="member", name="target")
+    actors = {}
     for role in ("member", "auditor"):
-        token = ledger.create_api_key(A, role=role, name=role).token
+        issued = ledger.create_api_key(A, role=role, name=role)
+        token, actors[role] = issued.token, f"{role} (key:{issued.key.id})"
         response = await client.delete(f"/v1/keys/{target.key.id}", headers=bearer(token))
         unknown = await client.delete(f"/v1/keys/{'0' * 32}", headers=bearer(token))
         assert response.status_code == unknown.status_code == 403  # existence never shows
 
     assert [(d["actor"], d["role"], d["method"], d["route"]) for d in denials(ledger)] == [
-        (role, role, "DELETE", "/v1/keys/{key_id}")
+        (actors[role], role, "DELETE", "/v1/keys/{key_id}")
         for role in ("member", "member", "auditor", "auditor")
     ]
     assert ledger.get_api_key("A", target.key.id).status == "active"
+    # ... and the audit trail shows each refusal, attributed, to the tenant's auditors.
+    auditor = ledger.create_api_key(A, role="auditor", name="reviewer").token
+    trail = await client.get("/v1/audit", params={"type": "Access.Denied"}, headers=bearer(auditor))
+    assert trail.status_code == 200
+    assert [(e["actor"], e["type"], e["tenant_id"]) for e in trail.json()["data"]] == [
+        (actors[role], "Access.Denied", "A") for role in ("member", "member", "auditor", "auditor")
+    ]
 
 
 async def test_an_admin_creates_keys_in_its_own_tenant_only(

@@ -205,3 +205,16 @@ async def test_the_signing_key_is_shared_by_servers_on_one_secrets_dir(
         second.close()
 
     assert checked.status_code == 200 and checked.json()["intact"] is True
+
+
+async def test_an_unusable_signing_key_is_a_503_not_a_crash(
+    client_as: Callable[[Role], httpx.AsyncClient], settings: Settings
+) -> None:
+    key_file = Path(settings.secrets_dir) / "signing.key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text("not a key\n")
+    async with client_as("admin") as client:
+        response = await client.get("/v1/digest")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "not a key" not in response.text and str(key_file) not in response.text
