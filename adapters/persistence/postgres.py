@@ -72,28 +72,38 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
-        ids: Sequence[int] | None = None
         with self.datastore.get_connection() as conn:
-            error: BaseException | None = None
-            with conn.pipeline() as pipeline:
-                events, cursor, positions = conn.cursor(), conn.cursor(), conn.cursor()
-                try:
-                    cursor.execute("BEGIN")
-                    events.execute(
-                        self.insert_function_call, (self._composites(stored_events),), prepare=True
-                    )
-                    self._before_ids(cursor, stored_events, kwargs)
-                    self._with_insert(positions, len(stored_events), kwargs)
-                    pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
-                    ids = [row["id"] for row in events.fetchall()]
-                    self._after_ids(cursor, ids, kwargs)
-                    cursor.execute("COMMIT")
-                except BaseException as caught:  # re-raised once out of the pipeline
-                    error = caught
-            if error is not None:
+            try:
+                return self._insert_pipelined(conn, stored_events, kwargs)
+            except BaseException:
+                # Whichever statement failed (at a sync, or at the pipeline's closing one),
+                # the transaction is over: end it before the connection goes back.
                 with suppress(psycopg.Error):
                     conn.rollback()
-                raise error
+                raise
+
+    def _insert_pipelined(
+        self, conn: Any, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> Sequence[int]:
+        ids: Sequence[int] = []
+        error: BaseException | None = None
+        with conn.pipeline() as pipeline:
+            events, cursor, positions = conn.cursor(), conn.cursor(), conn.cursor()
+            try:
+                cursor.execute("BEGIN")
+                events.execute(
+                    self.insert_function_call, (self._composites(stored_events),), prepare=True
+                )
+                self._before_ids(cursor, stored_events, kwargs)
+                self._with_insert(positions, len(stored_events), kwargs)
+                pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
+                ids = [row["id"] for row in events.fetchall()]
+                self._after_ids(cursor, ids, kwargs)
+                cursor.execute("COMMIT")
+            except BaseException as caught:  # re-raised out of the pipeline, without its warning
+                error = caught
+        if error is not None:
+            raise error
         return ids
 
     def _composites(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
