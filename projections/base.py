@@ -71,10 +71,10 @@ class ViewStore(ABC):
 
     @abstractmethod
     def select_notifications(
-        self, cursor: Cursor, after: int, until: int, limit: int, topics: Sequence[str] | None
+        self, cursor: Cursor, after: int, until: int, limit: int
     ) -> list[Notification]:
-        """Up to `limit` notifications in (`after`, `until`] (of `topics` only, unless None),
-        read in the caller's transaction."""
+        """Up to `limit` notifications in (`after`, `until`], read in the caller's
+        transaction."""
 
 
 TView = TypeVar("TView")

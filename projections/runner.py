@@ -133,15 +133,15 @@ class ProjectionRunner:
         It reads the log in that transaction and holds the view's position, so inline
         writers wait for it, then apply their events on top."""
         topics = self._topics[projection.name]
-        wanted = None if topics is None else sorted(topics)
         head = self.store.max_notification_id(cursor)
         position = processed = 0
         while notifications := self.store.select_notifications(
-            cursor, position, head, self.batch_size, wanted
+            cursor, position, head, self.batch_size
         ):
             for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                projection.process_at(event, cursor, notification.id)
+                if topics is None or notification.topic in topics:
+                    event = self.app.mapper.to_domain_event(notification)
+                    projection.process_at(event, cursor, notification.id)
             processed += len(notifications)
             position = notifications[-1].id
             if on_progress is not None:

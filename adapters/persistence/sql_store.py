@@ -143,19 +143,15 @@ class SqlViewStore(ViewStore):
         return int(row["m"] or 0)
 
     def select_notifications(
-        self, cursor: Cursor, after: int, until: int, limit: int, topics: Sequence[str] | None
+        self, cursor: Cursor, after: int, until: int, limit: int
     ) -> list[Notification]:
-        where = f"{self.id_column} > ? AND {self.id_column} <= ?"
-        params: list[Any] = [after, until]
-        if topics is not None:
-            where += f" AND topic IN ({', '.join('?' * len(topics))})"
-            params.extend(topics)
         cursor.execute(
             self.d.sql(
                 f"SELECT {self.id_column} AS id, originator_id, originator_version, topic, state"
-                f" FROM {self.events} WHERE {where} ORDER BY {self.id_column} LIMIT ?"
+                f" FROM {self.events} WHERE {self.id_column} > ? AND {self.id_column} <= ?"
+                f" ORDER BY {self.id_column} LIMIT ?"
             ),
-            (*params, limit),
+            (after, until, limit),
         )
         return [
             Notification(
