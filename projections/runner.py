@@ -132,16 +132,12 @@ class ProjectionRunner:
 
         It reads the log in that transaction and holds the view's position, so inline
         writers wait for it, then apply their events on top."""
-        topics = self._topics[projection.name]
         head = self.store.max_notification_id(cursor)
         position = processed = 0
         while notifications := self.store.select_notifications(
             cursor, position, head, self.batch_size
         ):
-            for notification in notifications:
-                if topics is None or notification.topic in topics:
-                    event = self.app.mapper.to_domain_event(notification)
-                    projection.process_at(event, cursor, notification.id)
+            self._apply(projection, cursor, notifications)
             processed += len(notifications)
             position = notifications[-1].id
             if on_progress is not None:
@@ -202,10 +198,19 @@ class ProjectionRunner:
             known = ", ".join(sorted(self.projections))
             raise KeyError(f"unknown projection {name!r} (known: {known})") from None
 
+    def _apply(
+        self, projection: Projection[Any], cursor: Cursor, notifications: Sequence[Any]
+    ) -> None:
+        """Apply the notifications of the projection's topics, in the caller's transaction."""
+        topics = self._topics[projection.name]
+        for notification in notifications:
+            if topics is None or notification.topic in topics:
+                event = self.app.mapper.to_domain_event(notification)
+                projection.process_at(event, cursor, notification.id)
+
     def _catch_up_one(
         self, projection: Projection[Any], on_progress: Progress | None = None
     ) -> int:
-        topics = self._topics[projection.name]
         processed = 0
         head = 0
         while True:
@@ -221,10 +226,7 @@ class ProjectionRunner:
                     cursor, projection.name, position, notifications[-1].id
                 ):
                     continue  # someone else moved it: read the position again
-                for notification in notifications:
-                    if topics is None or notification.topic in topics:
-                        event = self.app.mapper.to_domain_event(notification)
-                        projection.process_at(event, cursor, notification.id)
+                self._apply(projection, cursor, notifications)
                 if on_progress is not None:
                     head = max(head, self.store.max_notification_id(cursor))
             processed += len(notifications)
