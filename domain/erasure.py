@@ -15,12 +15,10 @@ from uuid import UUID
 
 from domain.context import CommandContext
 from domain.errors import InvalidInputError
-from domain.session import Session
+from domain.session_changes import SessionChanges
 from domain.validation import check_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from domain.engine import CommandResult
 
 REASON_CODE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,63}")
@@ -36,7 +34,7 @@ def check_reason(reason: str) -> str:
     return reason
 
 
-class ErasureCommands:
+class ErasureCommands(SessionChanges):
     """Erase sessions and redact messages (mixed into `Engine`)."""
 
     def erase_session(
@@ -65,15 +63,3 @@ class ErasureCommands:
             lambda s: s.redact_message(ctx, message_id, reason),
             expected_version=None,
         )
-
-    # Provided by the engine.
-
-    def _change(
-        self,
-        ctx: CommandContext,
-        session_id: UUID,
-        decide: Callable[[Session], None],
-        *,
-        expected_version: int | None,
-    ) -> CommandResult:
-        raise NotImplementedError

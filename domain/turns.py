@@ -28,11 +28,10 @@ from domain.llm import ChatReply, ChatRequest, ChatSettings, ToolDefinition
 from domain.message import Message
 from domain.ports import TemplateRenderer
 from domain.session import ContextManifest, Session, SessionState
+from domain.session_changes import SessionChanges
 from domain.validation import check_json, check_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from domain.engine import CommandResult
 
 
@@ -222,18 +221,8 @@ def _agent_variables(agent: AgentState | None) -> dict[str, Any] | None:
     }
 
 
-class TurnCommands:
+class TurnCommands(SessionChanges):
     """Record the outcome of a turn (mixed into `Engine`)."""
-
-    def _change(
-        self,
-        ctx: CommandContext,
-        session_id: UUID,
-        decide: Callable[[Session], None],
-        *,
-        expected_version: int | None,
-    ) -> CommandResult:
-        raise NotImplementedError  # the engine's
 
     def record_turn(
         self,
