@@ -13,6 +13,7 @@ from uuid import UUID
 
 from adapters.ledger_core import LedgerCore, session_uuid
 from domain.context import CommandContext
+from domain.erasure import ERASE_REASON, REDACT_REASON
 from domain.errors import MessageNotFoundError
 from domain.session import SessionState
 
@@ -21,7 +22,7 @@ class ErasureAPI(LedgerCore):
     """Crypto-shredding erasure of sessions, and redaction of messages."""
 
     def erase_session(
-        self, ctx: CommandContext, session_id: str | UUID, *, reason: str = "erasure-request"
+        self, ctx: CommandContext, session_id: str | UUID, *, reason: str = ERASE_REASON
     ) -> SessionState:
         """Erase the session's content for good (idempotent); returns it as it is now."""
         result = self.engine.erase_session(ctx, session_uuid(session_id), reason=reason)
@@ -33,7 +34,7 @@ class ErasureAPI(LedgerCore):
         session_id: str | UUID,
         message_id: str,
         *,
-        reason: str = "moderation",
+        reason: str = REDACT_REASON,
     ) -> SessionState:
         """Redact one message of the session's history; returns the session that held it."""
         sid = session_uuid(session_id)

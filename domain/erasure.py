@@ -21,6 +21,10 @@ from domain.validation import check_text
 if TYPE_CHECKING:
     from domain.engine import CommandResult
 
+ERASE_REASON = "erasure-request"
+"""The reason an erasure records when none is given."""
+REDACT_REASON = "moderation"
+"""The reason a redaction records when none is given."""
 REASON_CODE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,63}")
 """A reason is a code (`gdpr-art-17`, `moderation`, `user-request`), never prose."""
 
@@ -38,7 +42,7 @@ class ErasureCommands(SessionChanges):
     """Erase sessions and redact messages (mixed into `Engine`)."""
 
     def erase_session(
-        self, ctx: CommandContext, session_id: UUID, *, reason: str = "erasure-request"
+        self, ctx: CommandContext, session_id: UUID, *, reason: str = ERASE_REASON
     ) -> CommandResult:
         """Destroy every key of the session (deleted ones too); erasing twice changes nothing."""
         check_reason(reason)
@@ -50,7 +54,7 @@ class ErasureCommands(SessionChanges):
         session_id: UUID,
         message_id: str,
         *,
-        reason: str = "moderation",
+        reason: str = REDACT_REASON,
     ) -> CommandResult:
         """Destroy one message's key: it reads as `[redacted]` from now on."""
         check_reason(reason)

@@ -14,6 +14,7 @@ from adapters.cli.database import command_context, load_settings, opened_ledger
 from adapters.cli.options import Actor, AsJson, DatabaseUrl, SessionId, Tenant
 from adapters.cli.output import emit, render_session
 from adapters.http.schemas import SessionOut
+from domain.erasure import ERASE_REASON, REDACT_REASON
 
 Reason = Annotated[str | None, typer.Option(help="Why: a code such as gdpr-art-17, not prose.")]
 MessageId = Annotated[str, typer.Argument(metavar="MESSAGE", help="Message id.")]
@@ -31,7 +32,7 @@ def erase(
     settings = load_settings(database_url=database_url, tenant_id=tenant, actor=actor)
     with opened_ledger(settings) as ledger:
         state = ledger.erase_session(
-            command_context(settings), session_id, reason=reason or "erasure-request"
+            command_context(settings), session_id, reason=reason or ERASE_REASON
         )
     emit(SessionOut.of(state), as_json, render_session)
 
@@ -49,6 +50,6 @@ def redact(
     settings = load_settings(database_url=database_url, tenant_id=tenant, actor=actor)
     with opened_ledger(settings) as ledger:
         state = ledger.redact_message(
-            command_context(settings), session_id, message_id, reason=reason or "moderation"
+            command_context(settings), session_id, message_id, reason=reason or REDACT_REASON
         )
     emit(SessionOut.of(state), as_json, render_session)

@@ -14,6 +14,7 @@ from adapters.http.context import ContextDep, LedgerDep, require_roles
 from adapters.http.limits import json_input_guard
 from adapters.http.openapi import problem_responses
 from adapters.http.schemas import SessionOut
+from domain.erasure import REDACT_REASON
 
 router = APIRouter(
     prefix="/v1/sessions/{session_id}/messages",
@@ -25,7 +26,7 @@ router = APIRouter(
 class RedactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(default="moderation", description="A code, not prose")
+    reason: str = Field(default=REDACT_REASON, description="A code, not prose")
 
 
 @router.post(
@@ -46,5 +47,5 @@ def redact_message(
     Answers the session that first recorded the message (a fork's inherited message is
     redacted at its source).
     """
-    reason = body.reason if body is not None else "moderation"
+    reason = body.reason if body is not None else REDACT_REASON
     return SessionOut.of(ledger.redact_message(ctx, session_id, message_id, reason=reason))

@@ -34,6 +34,7 @@ from adapters.http.schemas import (
 from adapters.ledger import Ledger
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
+from domain.erasure import ERASE_REASON
 from domain.errors import SessionDeletedError
 from domain.session import PatchMode
 from projections.paging import MAX_PAGE_SIZE
@@ -220,7 +221,7 @@ def delete_session(
     expected: ExpectedVersionDep,
     erase: EraseDep = False,
     reason: Annotated[str, Query(description="Why it is erased: a code, not prose")] = (
-        "erasure-request"
+        ERASE_REASON
     ),
 ) -> Response:
     """Hide the session from lists and refuse changes; its events stay for audit.
