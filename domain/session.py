@@ -10,6 +10,7 @@ streams. Imports pydantic, eventsourcing and the domain only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -432,10 +433,7 @@ class Session(Aggregate):
 
     def append_message(self, ctx: CommandContext, message: Message) -> None:
         self._check_live()
-        if message.id is not None and message.id in self.redacted_message_ids:
-            raise InvalidInputError(
-                "message.id", f"message {message.id!r} was redacted: a new message needs a new id"
-            )
+        check_not_redacted(message, self.redacted_message_ids, "message.id")
         self.trigger_event(self.MessageAppended, message=message, **ctx.event_fields())
 
     def change_title(self, ctx: CommandContext, title: str) -> None:
@@ -578,6 +576,14 @@ class SessionState(Immutable):
             updated_at=session.modified_on,
             summaries=[SummaryRef.model_validate(s) for s in session.summaries],
             redacted_message_ids=frozenset(session.redacted_message_ids),
+        )
+
+
+def check_not_redacted(message: Message, redacted: Collection[str], field: str) -> None:
+    """Refuse a message that reuses a redacted id: its old content must stay unreadable."""
+    if message.id is not None and message.id in redacted:
+        raise InvalidInputError(
+            field, f"message {message.id!r} was redacted: a new message needs a new id"
         )
 
 

@@ -27,7 +27,7 @@ from domain.errors import EmptyMessageError, InvalidInputError
 from domain.llm import ChatReply, ChatRequest, ChatSettings, ToolDefinition
 from domain.message import Message
 from domain.ports import TemplateRenderer
-from domain.session import ContextManifest, Session, SessionState
+from domain.session import ContextManifest, Session, SessionState, check_not_redacted
 from domain.session_changes import SessionChanges
 from domain.validation import check_json, check_text
 
@@ -115,11 +115,7 @@ def prepare_turn(
     for index, message in enumerate(inputs):
         if not message.content:
             raise EmptyMessageError(f"messages[{index}].content")
-        if message.id in session.redacted_message_ids:
-            raise InvalidInputError(
-                f"messages[{index}].id",
-                f"message {message.id!r} was redacted: a new message needs a new id",
-            )
+        check_not_redacted(message, session.redacted_message_ids, f"messages[{index}].id")
         check_json(message.model_dump(mode="json", exclude_none=True), f"messages[{index}]")
     check_json(turn.variables, "variables")
     recalled = list(history) if turn.recall else []
