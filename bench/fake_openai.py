@@ -208,6 +208,8 @@ class FakeOpenAI:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
 
     @property
     def openai_url(self) -> str:

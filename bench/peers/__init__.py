@@ -6,7 +6,9 @@ in the same run.
     make bench BENCH_ARGS=--full                 # every conversation, bigger budgets
 
 Every system sits behind one small adapter (`bench.peers.system.System`) on its own fresh
-SQLite file or PostgreSQL database. Figures go to `bench/results/peers-<plan>.json`; the
-tables and the plot in docs/benchmarks.md are rendered from that file
-(`python -m bench.peers.render`), so a re-run regenerates them.
+SQLite file or PostgreSQL database; for the chat turns, behind a `ChatSystem` that runs a
+turn against the fake provider of `bench.fake_openai`, beside a direct call to it.
+Figures go to `bench/results/peers-<plan>.json`; the tables and the plot in
+docs/benchmarks.md are rendered from that file (`python -m bench.peers.render`), so a
+re-run regenerates them.
 """

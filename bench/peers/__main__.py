@@ -13,19 +13,22 @@ import json
 import os
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from bench import sharegpt
+from bench.chat_turns import MODEL
 from bench.databases import DEFAULT_POSTGRES_URL, postgres_reachable
 from bench.environment import describe, installed_version
+from bench.fake_openai import REPLY, WORDS, FakeOpenAI
 from bench.peers import render
 from bench.peers.plan import FULL, QUICK
 from bench.peers.run import run
 from bench.peers.summary import summarise
-from bench.peers.system import factories
+from bench.peers.system import chat_factories, factories
 from bench.report import RESULTS
 
 PEERS = (
@@ -34,6 +37,7 @@ PEERS = (
     "langgraph-checkpoint-sqlite",
     "langgraph-checkpoint-postgres",
     "langchain-core",
+    "langchain-openai",
     "openai-agents",
     "sqlalchemy",
 )
@@ -45,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     console = Console(stderr=True)
     started = time.perf_counter()
     systems = {k: v for k, v in factories().items() if not args.systems or k in args.systems}
+    chat = {k: v for k, v in chat_factories().items() if k in systems}
     results: dict[str, Any] = {
         "environment": describe(args.postgres_url if "postgres" in args.backends else None),
         "plan": plan.as_dict(),
@@ -65,18 +70,30 @@ def main(argv: list[str] | None = None) -> None:
         "messages_used": len(corpus.turns),
         "skipped_empty": corpus.skipped_empty,
     }
-    for backend in args.backends:
-        if backend == "postgres" and (why := postgres_reachable(args.postgres_url)):
-            results["backends"][backend] = {"skipped": f"PostgreSQL unreachable: {why}"}
-            continue
-        results["backends"][backend] = run(
-            backend,
-            plan,
-            systems,
-            corpus.dialogues,
-            postgres_url=args.postgres_url,
-            progress=console.log,
-        )
+    with ExitStack() as stack:
+        fake = stack.enter_context(FakeOpenAI()) if chat and plan.chat_histories else None
+        if fake is not None:
+            results["chat_provider"] = {
+                "server": "bench/fake_openai.py on 127.0.0.1, its own process, no delay",
+                "model": MODEL,
+                "reply_words": WORDS,
+                "reply_chars": len(REPLY),
+                "user_messages": "ShareGPT's, in file order, the same for every system",
+            }
+        for backend in args.backends:
+            if backend == "postgres" and (why := postgres_reachable(args.postgres_url)):
+                results["backends"][backend] = {"skipped": f"PostgreSQL unreachable: {why}"}
+                continue
+            results["backends"][backend] = run(
+                backend,
+                plan,
+                systems,
+                corpus.dialogues,
+                postgres_url=args.postgres_url,
+                progress=console.log,
+                chat=chat,
+                fake=fake,
+            )
     results["summary"] = summarise(results["backends"])
     results["duration_seconds"] = round(time.perf_counter() - started, 1)
     results["environment"]["machine"]["load_average_at_end"] = [

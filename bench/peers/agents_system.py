@@ -7,6 +7,11 @@ write is `add_items([...])` of Responses-API input items (`{"role", "content"}`)
 time travel. Its API is async: each call runs to completion on an event loop of this
 system's own (`run_until_complete`), which the timings include (~0.05 ms).
 SQLiteSession opens its database in WAL mode with SQLite's default synchronous=FULL.
+
+`AgentsChat` runs a chat turn as the SDK does: `Runner.run(agent, text, session=session)`
+with an `Agent` whose model is `OpenAIChatCompletionsModel` on an
+`AsyncOpenAI(base_url=…)` client, tracing disabled; the session (as above) gives the
+history and stores the new items.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
 from agents.extensions.memory.sqlalchemy_session import SQLAlchemySession
 from agents.memory.sqlite_session import SQLiteSession
+from openai import AsyncOpenAI
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.chat_turns import MODEL
 from bench.databases import Target
 from bench.peers.system import NotSupportedError
 from bench.sharegpt import Turn
@@ -80,3 +88,31 @@ class AgentsSystem:
         if self.target.sqlite_path is not None:
             return sqlite_storage(self.target.sqlite_path)
         return postgres_storage(self.target.postgres_dsn or "", "public")
+
+
+class AgentsChat:
+    name = "agents-sdk"
+
+    def __init__(self, target: Target, provider_url: str) -> None:
+        set_tracing_disabled(True)
+        self.sessions = AgentsSystem(target)
+        self.label = f"{self.sessions.label}, `Runner.run`"
+        self.client = AsyncOpenAI(base_url=provider_url, api_key="bench")
+        model = OpenAIChatCompletionsModel(model=MODEL, openai_client=self.client)
+        self.agent: Agent[Any] = Agent(name="bench", model=model)
+        self.opened: list[Any] = []
+
+    def create_conversation(self) -> Any:
+        session = self.sessions.create_session()
+        self.opened.append(session)
+        return session
+
+    def turn(self, conversation: Any, text: str) -> str:
+        run = Runner.run(self.agent, text, session=conversation)
+        return str(self.sessions.loop.run_until_complete(run).final_output)
+
+    def close(self) -> None:
+        for session in self.opened:
+            self.sessions.end_session(session)
+        self.sessions.loop.run_until_complete(self.client.close())
+        self.sessions.close()

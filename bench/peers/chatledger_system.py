@@ -3,6 +3,10 @@
 Projections run inline (the default): a write returns once its views are updated, so
 `caught_up` only checks that no projection lags. The state at M messages is
 `get_state(version=M + 1)` (version 1 is the session's `Created`).
+
+`ChatledgerChat` runs a chat turn with `Ledger.chat(ctx, session_id, text)` on a ledger
+whose default provider is OpenAI at the fake server's URL: the history recalled, the
+request sent (chatledger always streams from the provider), the reply recorded.
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ from domain.content import TextBlock
 from domain.message import Message
 
 
+def _label(target: Target) -> str:
+    return f"chatledger on {'SQLite' if target.backend == 'sqlite' else 'PostgreSQL'}"
+
+
 class ChatledgerSystem:
     name = "chatledger"
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.label = f"chatledger on {'SQLite' if target.backend == 'sqlite' else 'PostgreSQL'}"
+        self.label = _label(target)
         self.ledger = open_ledger(Settings(database_url=target.url))
 
     def create_session(self) -> Any:
@@ -66,3 +74,27 @@ class ChatledgerSystem:
 
     def storage(self) -> Storage:
         return measure(self.target)
+
+
+class ChatledgerChat:
+    name = "chatledger"
+
+    def __init__(self, target: Target, provider_url: str) -> None:
+        self.label = f"{_label(target)}: `Ledger.chat`"
+        self.ledger = open_ledger(
+            Settings(
+                database_url=target.url,
+                default_provider="openai",
+                openai_base_url=provider_url,
+                openai_api_key="bench",
+            )
+        )
+
+    def create_conversation(self) -> Any:
+        return self.ledger.create_session(CTX, title="bench chat").id
+
+    def turn(self, conversation: Any, text: str) -> str:
+        return str(self.ledger.chat(CTX, conversation, text).output)
+
+    def close(self) -> None:
+        self.ledger.close()

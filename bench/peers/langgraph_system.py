@@ -34,27 +34,31 @@ MESSAGE_CLASSES: dict[str, type[BaseMessage]] = {
 }
 
 
+def open_checkpointer(target: Target) -> tuple[Any, Any, str]:
+    """The connection, the checkpointer (its tables set up) and its label, for `target`."""
+    connection: Any
+    saver: Any
+    if target.sqlite_path is not None:
+        connection = sqlite3.connect(target.sqlite_path, check_same_thread=False)
+        saver, label = SqliteSaver(connection), "LangGraph SqliteSaver"
+    else:
+        connection = psycopg.connect(
+            target.postgres_dsn or "",
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+        )
+        saver, label = PostgresSaver(connection), "LangGraph PostgresSaver"
+    saver.setup()
+    return connection, saver, label
+
+
 class LangGraphSystem:
     name = "langgraph"
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.connection: Any
-        saver: Any
-        if target.sqlite_path is not None:
-            self.label = "LangGraph SqliteSaver"
-            self.connection = sqlite3.connect(target.sqlite_path, check_same_thread=False)
-            saver = SqliteSaver(self.connection)
-        else:
-            self.label = "LangGraph PostgresSaver"
-            self.connection = psycopg.connect(
-                target.postgres_dsn or "",
-                autocommit=True,
-                prepare_threshold=0,
-                row_factory=dict_row,
-            )
-            saver = PostgresSaver(self.connection)
-        saver.setup()
+        self.connection, saver, self.label = open_checkpointer(target)
         builder = StateGraph(MessagesState)
         builder.add_node("reply", lambda state: {})
         builder.add_edge(START, "reply")
@@ -73,7 +77,7 @@ class LangGraphSystem:
         return [MESSAGE_CLASSES[t.role](content=t.text) for t in turns]
 
     def append(self, session: str, prepared: list[BaseMessage]) -> None:
-        config = self.graph.update_state(_config(session), {"messages": prepared})
+        config = self.graph.update_state(config_of(session), {"messages": prepared})
         self.counts[session] += len(prepared)
         self.checkpoints[(session, self.counts[session])] = config
 
@@ -85,10 +89,10 @@ class LangGraphSystem:
         pass
 
     def history(self, session: str) -> int:
-        return len(self.graph.get_state(_config(session)).values["messages"])
+        return len(self.graph.get_state(config_of(session)).values["messages"])
 
     def page(self, session: str, limit: int) -> int:
-        return len(self.graph.get_state(_config(session)).values["messages"][-limit:])
+        return len(self.graph.get_state(config_of(session)).values["messages"][-limit:])
 
     def state_at(self, session: str, messages: int) -> int:
         config = self.checkpoints[(session, messages)]
@@ -103,5 +107,5 @@ class LangGraphSystem:
         return postgres_storage(self.target.postgres_dsn or "", "public")
 
 
-def _config(thread: str) -> Any:
+def config_of(thread: str) -> Any:
     return {"configurable": {"thread_id": thread}}

@@ -2,8 +2,9 @@
 
 A budget caps one system's work on one measure; what was cut is reported, never hidden:
 a session not built in time is "> budget" (no appends or reads at that N), an append
-series stops after `append_budget` seconds (with at least `least` samples), and an
-ingest counts the conversations it got through (its rate is over those).
+series stops after `append_budget` seconds (with at least `least` samples), as does a
+series of chat turns after `chat_budget`, and an ingest counts the conversations it got
+through (its rate is over those).
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ class PeerPlan:
     bulk_conversations: int | None = 2_000
     """Conversations ingested one write per conversation (None: every one)."""
     bulk_budget: float = 2.0
+    chat_histories: tuple[int, ...] = (10, 100)
+    """Chat turns a conversation has had before its turns are timed (each turn adds the
+    user's message and the reply: 2 messages)."""
+    chat_turns: int = 30
+    """Rounds of timed chat turns: one turn per conversation and system per round."""
+    chat_budget: float = 5.0
+    """Seconds one system may spend on timed turns at one history length."""
+    chat_warmup: int = 5
+    """Unmeasured chat turns per system, on a conversation of their own."""
 
     def build_budget_of(self, system: str) -> float:
         return float("inf") if system in UNCAPPED else self.build_budget
@@ -67,4 +77,7 @@ FULL = PeerPlan(
     ingest_budget=1_200.0,
     bulk_conversations=None,
     bulk_budget=300.0,
+    chat_histories=(10, 100, 500),
+    chat_turns=100,
+    chat_budget=60.0,
 )

@@ -42,6 +42,7 @@ def tables(results: dict[str, Any]) -> str:
     out += _reads(results, backends)
     out += _storage(results, backends)
     out += _catch_up(backends)
+    out += chat_turn_tables(results, backends)
     return "\n".join(out)
 
 
@@ -105,7 +106,7 @@ def _appends(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
                 a = s["append"][n]
                 cut = "†" if a["samples"] < results["plan"]["appends"] else ""
                 x = summary["append"][n][name]["x_raw"]
-                cells.append(f"{a['median_ms']:.2f}{cut} ({x:g}×)")
+                cells.append(f"{a['median_ms']:.2f}{cut}{_times(x)}")
             flat = summary["flatness"].get(name)
             out += _row(BACKENDS[backend], s["label"], *cells, _num(flat))
         ours = summary["append"]
@@ -144,7 +145,7 @@ def _ingest(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
                 i = s[key]
                 x = summary[key][name]["x_raw"]
                 cells += [
-                    f"{i['messages_per_second']:,.0f} ({x:g}×)",
+                    f"{i['messages_per_second']:,.0f}{_times(x)}",
                     f"{i['conversations']:,}" + ("" if i["complete"] else "‡"),
                 ]
             out += _row(BACKENDS[backend], s["label"], *cells)
@@ -187,7 +188,7 @@ def _reads(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
                 elif "not_supported" in r:
                     cells.append("n/a")
                 else:
-                    cells.append(f"{r['median_ms']:.2f} ({summary[key][name]['x_raw']:g}×)")
+                    cells.append(f"{r['median_ms']:.2f}{_times(summary[key][name]['x_raw'])}")
             out += _row(BACKENDS[backend], s["label"], *cells)
         ours = [_num(_vs_best(summary.get(key, {}))) for key in READ_COLUMNS]
         out += _row(BACKENDS[backend], "*chatledger ÷ best peer (below 1: faster)*", *ours)
@@ -231,9 +232,75 @@ def _catch_up(backends: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def chat_turn_tables(results: dict[str, Any], backends: dict[str, Any]) -> list[str]:
+    """The chat-turn table and where each turn's time goes; nothing if no turns were run."""
+    chats = {b: {k: s["chat"] for k, s in v.items() if "chat" in s} for b, v in backends.items()}
+    histories = sorted({int(h) for by in chats.values() for c in by.values() for h in c["turn"]})
+    if not histories:
+        return []
+    plan = results["plan"]
+    out = ["#### Chat turn: median ms (× direct call)", ""]
+    heads = [f"{c}, {h:,} turns before" for h in histories for c in ("median", "p95")]
+    out += _row("backend", "system", *heads)
+    out += _row(*["---"] * (len(heads) + 2))
+    where = ["#### Chat turn: where the time goes (median ms)", ""]
+    heads = [f"{c}, {h:,} turns before" for h in histories for c in ("before", "provider", "after")]
+    where += _row("backend", "system", *heads)
+    where += _row(*["---"] * (len(heads) + 2))
+    for backend, systems in chats.items():
+        summary = results["summary"][backend].get("chat", {})
+        for name, c in systems.items():
+            cells, split = [], []
+            for h in map(str, histories):
+                if h not in c["turn"]:
+                    cells += ["–", "–"]
+                    split += ["–"] * 3
+                    continue
+                t = c["turn"][h]
+                cut = "†" if t["samples"] < plan["chat_turns"] else ""
+                for stat in ("median", "p95"):
+                    x = summary[h][stat][name]["x_raw"]
+                    cells.append(f"{t[f'{stat}_ms']:.2f}{cut}{_times(x)}")
+                p = c["phases"][h]
+                split += [
+                    f"{p[f'{k}_median_ms']:.2f}"
+                    for k in ("before_provider", "provider", "after_provider")
+                ]
+            out += _row(BACKENDS[backend], c["label"], *cells)
+            where += _row(BACKENDS[backend], c["label"], *split)
+        ours = [
+            _num(_vs_best(summary.get(str(h), {}).get(stat, {})))
+            for h in histories
+            for stat in ("median", "p95")
+        ]
+        out += _row(BACKENDS[backend], "*chatledger ÷ best peer (below 1: faster)*", *ours)
+    out += [
+        "",
+        f"{plan['chat_turns']} rounds of one turn per conversation and system after the"
+        f" conversation had {' or '.join(f'{h:,}' for h in histories)} turns (2 messages"
+        " each); the history grows by 2 messages"
+        " a turn during the series. × direct: the time of one httpx POST of the same messages"
+        " to the same fake provider (no storage). † cut by the chat budget"
+        f" ({plan['chat_budget']:g} s).",
+        "",
+        *where,
+        "",
+        "*before*: from the call to the provider having the request (loading the history,"
+        " building the request); *provider*: the fake server's own time; *after*: from its"
+        " last byte to the call's return (reading the reply, storing the turn).",
+        "",
+    ]
+    return out
+
+
 def _vs_best(compared: dict[str, Any]) -> float | None:
     """chatledger's ratio to the best peer in one comparison of `summary`, if any."""
     return compared.get("chatledger", {}).get("x_best_peer")
+
+
+def _times(ratio: float | None) -> str:
+    """ " (2.5×)" after a figure; nothing when there is no raw floor to compare with."""
+    return "" if ratio is None else f" ({ratio:g}×)"
 
 
 def _row(*cells: str) -> list[str]:

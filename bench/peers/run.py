@@ -12,6 +12,8 @@
    then rebuilt from empty on its database (catch-up); all close, and their bytes are
    measured (short sessions).
 3. Ingest, one write per conversation (the bulk path), on fresh databases again.
+4. Chat turns (`bench.peers.turns`): each chat system on a fresh database, and the direct
+   call, against the same fake provider, taking turns round by round.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from rich.progress import Progress as Bar
 
 from bench.appends import interleaved
 from bench.databases import analyze, fresh
+from bench.fake_openai import FakeOpenAI
 from bench.peers import measure
 from bench.peers.measure import Appender, Feed, Progress
 from bench.peers.plan import PeerPlan
-from bench.peers.system import Factory, System
+from bench.peers.system import ChatFactory, Factory, System
+from bench.peers.turns import chat_turns
 from bench.sharegpt import Turn
 from bench.storage import Payload, Storage
 
@@ -41,8 +45,11 @@ def run(
     *,
     postgres_url: str,
     progress: Progress,
+    chat: dict[str, ChatFactory] | None = None,
+    fake: FakeOpenAI | None = None,
 ) -> dict[str, Any]:
-    """Every system's figures on `backend`, by system name."""
+    """Every system's figures on `backend`, by system name; with `chat` systems and the
+    `fake` provider, their chat turns too."""
     results: dict[str, Any] = {name: {} for name in systems}
     _sessions_of_length_n(backend, plan, systems, results, postgres_url, progress)
     for per_message, key in ((True, "ingest"), (False, "bulk_ingest")):
@@ -74,6 +81,13 @@ def run(
                 if per_message:
                     stored = system.storage().since(empty[name])
                     results[name]["storage_short"] = stored.report(payloads[name])
+    if chat and fake is not None:
+        texts = [turn.text for dialogue in dialogues for turn in dialogue if turn.role == "user"]
+        figures = chat_turns(
+            backend, plan, chat, texts, postgres_url=postgres_url, fake=fake, progress=progress
+        )
+        for name, chat_figures in figures.items():
+            results.setdefault(name, {})["chat"] = chat_figures
     return results
 
 

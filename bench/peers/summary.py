@@ -2,8 +2,9 @@
 the best peer (LangGraph or the Agents SDK, whichever did better), and issue 6's targets
 for chatledger, met or not.
 
-Ratios of times (appends, reads) are "× as long" (below 1 is faster); ratios of rates
-(ingest) are "× as many per second" (above 1 is faster).
+Ratios of times (appends, reads, chat turns) are "× as long" (below 1 is faster); ratios
+of rates (ingest) are "× as many per second" (above 1 is faster). In the chat-turn figures
+the raw floor's place is the direct call to the provider.
 """
 
 from __future__ import annotations
@@ -42,8 +43,25 @@ def _backend(systems: dict[str, Any]) -> dict[str, Any]:
     for key in ("ingest", "bulk_ingest"):
         values = {k: s[key]["messages_per_second"] for k, s in systems.items() if key in s}
         out[key] = _compare(values, lower_is_better=False)
+    out["chat"] = compare_chat_turns(systems)
     out["flatness"] = {k: _flatness(s["append"]) for k, s in systems.items()}
     out["storage"] = {k: _storage(s) for k, s in systems.items() if "storage_long" in s}
+    return out
+
+
+def compare_chat_turns(systems: dict[str, Any]) -> dict[str, Any]:
+    """Chat turns per history length: median and p95, each against the direct call (whose
+    figures stand in the raw floor's place) and the best peer."""
+    turns = {k: s["chat"]["turn"] for k, s in systems.items() if "turn" in s.get("chat", {})}
+    histories = sorted({int(h) for by_history in turns.values() for h in by_history})
+    out: dict[str, Any] = {}
+    for h in map(str, histories):
+        out[h] = {
+            stat: _compare(
+                {k: t[h][f"{stat}_ms"] for k, t in turns.items() if h in t}, lower_is_better=True
+            )
+            for stat in ("median", "p95")
+        }
     return out
 
 

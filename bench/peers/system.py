@@ -5,6 +5,11 @@ peer (LangGraph, the Agents SDK) or the raw driver. `prepare` turns ShareGPT tur
 the system's own message objects outside the timed region; `append` is one write of
 those messages (one message, or a whole conversation: the bulk path); the reads return
 how many messages they loaded, so the harness can check them.
+
+A chat system (`ChatSystem`) is the same system used the way an application runs a chat
+turn: the user's text in, the model asked with the conversation so far, its reply stored.
+Every chat system talks to the same OpenAI-compatible provider (`bench.fake_openai`); the
+raw floor's place is taken by a direct call to that provider, which stores nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +70,24 @@ class System(Protocol):
 Factory = Callable[[Target], System]
 
 
+class ChatSystem(Protocol):
+    name: str
+    """The name of the `System` it goes with (`raw` for the direct call)."""
+    label: str
+
+    def create_conversation(self) -> Any: ...
+
+    def turn(self, conversation: Any, text: str) -> str:
+        """One chat turn: `text` from the user; the model's reply, once it is stored."""
+        ...
+
+    def close(self) -> None: ...
+
+
+ChatFactory = Callable[[Target, str], ChatSystem]
+"""A chat system on a fresh database, given the provider's base URL (`…/v1`)."""
+
+
 def factories() -> dict[str, Factory]:
     """The systems to measure, in the order of the tables.
 
@@ -85,6 +108,31 @@ def factories() -> dict[str, Factory]:
         from bench.peers.agents_system import AgentsSystem
 
         systems["agents-sdk"] = AgentsSystem
+    except ImportError:
+        pass
+    return systems
+
+
+def chat_factories() -> dict[str, ChatFactory]:
+    """The chat systems, by the name of the system each goes with (`raw`: the direct call).
+
+    Imported when asked for, as in `factories`: LangGraph's needs langchain-openai, the
+    Agents SDK's the SDK, both from the `bench` extra.
+    """
+    from bench.peers.chatledger_system import ChatledgerChat
+    from bench.peers.direct_chat import DirectChat
+
+    systems: dict[str, ChatFactory] = {"chatledger": ChatledgerChat, "raw": DirectChat}
+    try:
+        from bench.peers.langgraph_chat import LangGraphChat
+
+        systems["langgraph"] = LangGraphChat
+    except ImportError:
+        pass
+    try:
+        from bench.peers.agents_system import AgentsChat
+
+        systems["agents-sdk"] = AgentsChat
     except ImportError:
         pass
     return systems
