@@ -152,7 +152,8 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
                 # A conflict is raised here, as the library's IntegrityError.
                 row = cursor.fetchone()
                 ids = row["ids"]
-                self._after_ids(cursor, ids, row["moved"] or (), kwargs)
+                moved = set(row["moved"] or ()) if extras.projections else None
+                self._after_ids(cursor, ids, moved, kwargs)
                 cursor.execute("COMMIT")
             except BaseException as caught:  # re-raised out of the pipeline, without its warning
                 error = caught
@@ -170,11 +171,11 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
         self,
         cursor: Cursor[DictRow],
         ids: Sequence[int],
-        moved: Sequence[str],
+        moved: set[str] | None,
         kwargs: dict[str, Any],
     ) -> None:
-        """Write what needs the notification ids (before the commit); `moved`: the
-        projections whose positions moved to them."""
+        """Write what needs the notification ids (before the commit); `moved`: of the
+        `Extras.projections`, those whose positions moved to them (None: none were given)."""
 
 
 def _params(stored_events: Sequence[StoredEvent], extras: Extras) -> tuple[Array, ...]:
@@ -227,17 +228,16 @@ class ChatledgerPostgresRecorder(
         self,
         cursor: Cursor[DictRow],
         ids: Sequence[int],
-        moved: Sequence[str],
+        moved: set[str] | None,
         kwargs: dict[str, Any],
     ) -> None:
         self.destroy_keys(cursor, kwargs)
         events = kwargs.get("recorded_events")
         if self.inline is not None and ids and events:
-            known = self._inline_names(kwargs)
-            self.inline.apply_inline(cursor, events, ids, moved=set(moved) if known else None)
+            self.inline.apply_inline(cursor, events, ids, moved=moved)
 
     def _inline_names(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
-        """The inline projections whose positions the insert moves (the runner's own).
+        """The inline projections whose positions the insert moves: the runner's own.
 
         None known (another kind of inline projector): `apply_inline` moves them itself.
         """

@@ -2,11 +2,15 @@
 
 `chatledger_record_events` is created with the tables, so a database created by an
 earlier version (which had only `chatledger_insert_events`) gains it when opened;
-its array parameters read back on the server exactly as sent.
+its array parameters read back on the server exactly as sent. It moves the inline
+projections' positions itself when it knows their names (the runner's); an inline
+projector that does not tell them moves them in `apply_inline`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -20,6 +24,22 @@ from domain.message import Message
 from tests.support.tampering import Tamper
 
 CTX = CommandContext(tenant_id="t1", actor="someone")
+
+
+class NamelessProjector:
+    """The runner behind only the two methods of the `InlineProjector` protocol."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    def advance_inline(self, cursor: Any, count: int) -> Callable[[], set[str]]:
+        return self.runner.advance_inline(cursor, count)  # type: ignore[no-any-return]
+
+    def apply_inline(
+        self, cursor: Any, events: Sequence[Any], ids: Sequence[int], *, moved: Any = None
+    ) -> None:
+        self.runner.apply_inline(cursor, events, ids, moved=moved)
+
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +57,12 @@ def test_a_database_without_the_record_function_gains_it_when_opened(postgres_ur
 
         reopened = open_ledger(Settings(database_url=postgres_url))
         try:
-            reopened.append_messages(CTX, session_id, [Message.user("two"), Message.user("three")])
+            # The engine's own command: no read-your-writes catch-up behind it.
+            result = reopened.engine.append_messages(
+                CTX, session_id, [Message.user("two"), Message.user("three")]
+            )
+            assert reopened.runner.applied_inline(result.position)
+            assert [s.lag for s in reopened.projection_status()] == [0] * 6
             texts = [e.message.text for e in reopened.list_messages("t1", session_id).data]
             assert texts == ["one", "two", "three"]
             report = reopened.verify()
@@ -70,3 +95,21 @@ def test_array_parameters_read_back_as_sent(postgres_server_url: str) -> None:
             ),
         ).fetchone()
     assert row == (ids, numbers, texts, blobs, [], [], ["one"], [b"one"], "bytea[]")
+
+
+def test_an_inline_projector_without_names_moves_the_positions_itself(postgres_url: str) -> None:
+    ledger = open_ledger(Settings(database_url=postgres_url))
+    try:
+        recorder = ledger.engine.recorder
+        recorder.inline = NamelessProjector(recorder.inline)
+        session_id = ledger.create_session(CTX, title="nameless").id
+        result = ledger.engine.append_messages(
+            CTX, session_id, [Message.user("one"), Message.user("two")]
+        )
+
+        assert ledger.runner.applied_inline(result.position)
+        assert [s.lag for s in ledger.projection_status()] == [0] * 6
+        texts = [e.message.text for e in ledger.list_messages("t1", session_id).data]
+        assert texts == ["one", "two"]
+    finally:
+        ledger.close()
