@@ -9,10 +9,13 @@ are written by the recorder in the transaction that records the events, so an
 event and its hash commit together or not at all.
 
 Writers are serialised by the store (SQLite's write lock, PostgreSQL's table lock
-on the events), so the previous hash read inside the transaction is the committed
-head. A per-process cache remembers heads only once their transaction committed:
-a committed (stream, version) never changes, so a cached hash is right in every
-process. This module imports the standard library and the persistence helpers only.
+on the events), and the previous hash read inside the transaction is the committed
+head. (PostgreSQL reads it in the transaction but before the lock, which is the
+same: a writer appends version v only after it has seen version v - 1 committed,
+and two writers of version v cannot both commit.) A per-process cache remembers
+heads only once their transaction committed: a committed (stream, version) never
+changes, so a cached hash is right in every process. This module imports the
+standard library and the persistence helpers only.
 """
 
 from __future__ import annotations
@@ -212,6 +215,17 @@ class EventChain:
         The new heads go to `kwargs["chain_heads"]` (a list), for `remember` once the
         transaction has committed.
         """
+        cursor.executemany(self._insert_sql(), self.rows(cursor, stored_events, kwargs))
+
+    def rows(
+        self, cursor: Any, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> list[tuple[Any, int, str, bytes]]:
+        """Hash `stored_events`: their `event_hashes` rows, one per event and in their order,
+        for the recorder to insert in its transaction (`record` does both).
+
+        `cursor` reads a previous hash the head cache does not hold. The new heads go to
+        `kwargs["chain_heads"]` as `record` says.
+        """
         tenants = _tenants(stored_events, kwargs.get("recorded_events"))
         heads: dict[UUID, Head] = {}
         rows = []
@@ -226,10 +240,10 @@ class EventChain:
             digest = hash_stored_event(prev, tenant, stored)
             heads[stream] = Head(stream, version, digest)
             rows.append((self.stored_id(stream), version, tenant, digest))
-        cursor.executemany(self._insert_sql(), rows)
         pending = kwargs.get("chain_heads")
         if isinstance(pending, list):
             pending.extend(heads.values())
+        return rows
 
     def remember(self, heads: Iterable[Head]) -> None:
         """Cache heads whose transaction committed."""

@@ -50,6 +50,21 @@ class KeyRecording:
         if keyring is None:
             return
         keyring.store.insert(cursor, keyring.pending(_refs(stored_events)))
+        self.destroy_keys(cursor, kwargs)
+
+    def new_key_rows(self, stored_events: Sequence[StoredEvent]) -> list[tuple[str, str, bytes]]:
+        """The `session_keys` rows of the new keys these events use, for the recorder to
+        insert itself (then `destroy_keys`, as `record_keys` does)."""
+        keyring = self.keyring
+        if keyring is None:
+            return []
+        return keyring.store.rows(keyring.pending(_refs(stored_events)))
+
+    def destroy_keys(self, cursor: Any, kwargs: dict[str, Any]) -> None:
+        """Destroy the keys the recorded erasures and redactions name."""
+        keyring = self.keyring
+        if keyring is None:
+            return
         for event in kwargs.get("recorded_events") or ():
             if isinstance(event, Session.ContentErased):
                 keyring.store.destroy(cursor, event.originator_id)

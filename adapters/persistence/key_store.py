@@ -24,6 +24,7 @@ from projections.base import Cursor
 
 NONCE_BYTES = 12
 MAX_NAME_BYTES = 64
+KEYS_TABLE = "session_keys"
 
 
 def key_name(message_id: str) -> str:
@@ -39,7 +40,7 @@ class KeyStore:
     def __init__(self, dialect: Dialect, read: ReadTransaction, master_key: bytes) -> None:
         self.d = dialect
         self.read = read
-        self.t = dialect.table("session_keys")
+        self.t = dialect.table(KEYS_TABLE)
         self._master = AESGCM(master_key)
 
     def create_statements(self) -> list[str]:
@@ -78,9 +79,13 @@ class KeyStore:
             row["name"]: self.unwrap(session_id, row["name"], bytes(row["wrapped"])) for row in rows
         }
 
+    def rows(self, keys: Iterable[tuple[UUID, str, bytes]]) -> list[tuple[str, str, bytes]]:
+        """New keys as `session_keys` rows: session, name, wrapped key."""
+        return [(str(sid), name, self.wrap(sid, name, key)) for sid, name, key in keys]
+
     def insert(self, cursor: Cursor, keys: Iterable[tuple[UUID, str, bytes]]) -> None:
         """Store new keys (a key already stored under the name is an integrity error)."""
-        rows = [(str(sid), name, self.wrap(sid, name, key)) for sid, name, key in keys]
+        rows = self.rows(keys)
         if rows:
             sql = self.d.sql(f"INSERT INTO {self.t} (session_id, name, wrapped) VALUES (?, ?, ?)")
             for row in rows:

@@ -1,9 +1,9 @@
 """PostgreSQL, for production: events, snapshots and views in one schema.
 
-The application recorder applies inline projections inside its insert
-transaction, after the library has taken the events table's lock and fetched
-the new notification ids, so positions advance in commit order. That
-transaction is pipelined into two round trips (`PipelinedPostgresRecorder`).
+An insert is one transaction in two round trips (`PipelinedPostgresRecorder`): one
+call of `chatledger_record_events` writes the events, their hashes, their new keys
+and the projections' positions; once its answer is in, the inline projections write
+their views and the transaction commits.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -21,49 +23,103 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from adapters.persistence.chain import Chaining, EventChain
+from adapters.persistence.chain import HASHES_TABLE, Chaining, EventChain
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
+from adapters.persistence.key_store import KEYS_TABLE
+from adapters.persistence.pg_arrays import Array, BigintArray, ByteaArray, TextArray, UuidArray
 from adapters.persistence.sql_dialect import postgres_dialect
+from adapters.persistence.sql_store import POSITIONS_TABLE
 
-INSERT_FUNCTION = "chatledger_insert_events"
+RECORD_FUNCTION = "chatledger_record_events"
+"""Replaces `chatledger_insert_events` (events only), which older databases keep unused."""
+
+_RECORD_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    stream_ids uuid[], versions bigint[], topics text[], states bytea[],
+    tenants text[], hashes bytea[],
+    key_sessions text[], key_names text[], wrapped_keys bytea[],
+    projections text[],
+    OUT ids bigint[], OUT moved text[])
+LANGUAGE plpgsql AS $body$
+BEGIN
+    SET LOCAL lock_timeout = '{timeout}s';
+    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+    NOTIFY {channel};
+    WITH inserted AS (
+        INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)
+        SELECT * FROM unnest(stream_ids, versions, topics, states)
+        RETURNING notification_id)
+    SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted;
+    IF cardinality(hashes) > 0 THEN
+        INSERT INTO {schema}.{hashes} (originator_id, originator_version, tenant_id, hash)
+        SELECT * FROM unnest(stream_ids, versions, tenants, hashes);
+    END IF;
+    IF cardinality(key_names) > 0 THEN
+        INSERT INTO {schema}.{keys} (session_id, name, wrapped)
+        SELECT * FROM unnest(key_sessions, key_names, wrapped_keys);
+    END IF;
+    IF cardinality(projections) > 0 THEN
+        WITH advanced AS (
+            UPDATE {schema}.{positions} SET position = ids[cardinality(ids)]
+            WHERE name = ANY(projections) AND position = COALESCE((
+                SELECT MAX(notification_id) FROM {schema}.{table}
+                WHERE notification_id < ids[1]), 0)
+            RETURNING name)
+        SELECT array_agg(name) INTO moved FROM advanced;
+    END IF;
+END;
+$body$
+"""
+"""Under the library's lock timeout and table lock, with its NOTIFY: insert the events,
+then their hashes (one per event, in order), the new keys, and move to the last new
+notification every named projection position that stood just before the first
+(`ViewStore.advance_positions`); `moved` names those. Empty arrays skip a write, so
+a table that one of them would need need not exist."""
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What `chatledger_record_events` writes with the events."""
+
+    hashes: Sequence[tuple[Any, int, str, bytes]] = ()
+    """`event_hashes` rows, one per event and in their order (or none)."""
+    keys: Sequence[tuple[str, str, bytes]] = ()
+    """`session_keys` rows."""
+    projections: Sequence[str] = ()
+    """The projections whose positions to move with the events."""
 
 
 class PipelinedPostgresRecorder(PostgresApplicationRecorder):
     """The library's application recorder, its insert transaction in two round trips.
 
-    The library's takes six (its `transaction()` and pipeline each sync on the way in and
-    out). Here: BEGIN, `chatledger_insert_events` (the library's lock timeout, table lock,
-    NOTIFY and insert, as one statement), whatever `_before_ids` writes and `_with_insert`
-    asks, then one sync for the notification ids and those answers; then `_after_ids`
-    and COMMIT, sent with the pipeline's closing sync. Subclasses write through the hooks.
+    The library's takes six (its `transaction()` and pipeline each sync on the way in
+    and out). Here one pipeline holds it: BEGIN, whatever `_extras` reads, the call of
+    `chatledger_record_events` (the library's lock timeout, table lock, NOTIFY and
+    insert, and the extras' writes, as one statement), then a flush for its answer;
+    then `_after_ids` and COMMIT, sent with the pipeline's closing sync.
     """
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         names = {
             "schema": Identifier(datastore.schema),
-            "function": Identifier(INSERT_FUNCTION),
-            "type": Identifier(self.stored_event_type_name),
+            "function": Identifier(RECORD_FUNCTION),
             "table": Identifier(events_table_name),
             "channel": Identifier(self.channel_name),
+            "hashes": Identifier(HASHES_TABLE),
+            "keys": Identifier(KEYS_TABLE),
+            "positions": Identifier(POSITIONS_TABLE),
         }
         self.sql_create_statements.append(
-            SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{type}[])"
-                " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$ BEGIN"
-                " SET LOCAL lock_timeout = '{timeout}s';"
-                " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
-                " NOTIFY {channel};"
-                " RETURN QUERY INSERT INTO {schema}.{table}"
-                " (originator_id, originator_version, topic, state)"
-                " SELECT originator_id, originator_version, topic, state FROM unnest(events)"
-                " RETURNING notification_id;"
-                " END; $body$"
-            ).format(timeout=datastore.lock_timeout, **names)
+            SQL(_RECORD_FUNCTION_SQL.strip()).format(timeout=datastore.lock_timeout, **names)
         )
-        self.insert_function_call = (
-            SQL("SELECT * FROM {schema}.{function}(%s) AS id").format(**names).as_bytes(None)
+        self.record_call = (
+            SQL(
+                "SELECT ids, moved FROM {schema}.{function}(%b, %b, %b, %b, %b, %b, %b, %b, %b, %b)"
+            )
+            .format(**names)
+            .as_bytes(None)
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -76,8 +132,8 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
             try:
                 return self._insert_pipelined(conn, stored_events, kwargs)
             except BaseException:
-                # Whichever statement failed (at a sync, or at the pipeline's closing one),
-                # the transaction is over: end it before the connection goes back.
+                # Whichever statement failed (or if none did: no COMMIT was sent), the
+                # transaction is over: end it before the connection goes back.
                 with suppress(psycopg.Error):
                     conn.rollback()
                 raise
@@ -87,18 +143,17 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int]:
         ids: Sequence[int] = []
         error: BaseException | None = None
-        with conn.pipeline() as pipeline:
-            events, cursor, positions = conn.cursor(), conn.cursor(), conn.cursor()
+        with conn.pipeline():
+            cursor = conn.cursor()
             try:
                 cursor.execute("BEGIN")
-                events.execute(
-                    self.insert_function_call, (self._composites(stored_events),), prepare=True
-                )
-                self._before_ids(cursor, stored_events, kwargs)
-                self._with_insert(positions, len(stored_events), kwargs)
-                pipeline.sync()  # a conflict is raised here, as the library's IntegrityError
-                ids = [row["id"] for row in events.fetchall()]
-                self._after_ids(cursor, ids, kwargs)
+                extras = self._extras(cursor, stored_events, kwargs)
+                cursor.execute(self.record_call, _params(stored_events, extras), prepare=True)
+                # A conflict is raised here, as the library's IntegrityError.
+                row = cursor.fetchone()
+                ids = row["ids"]
+                moved = set(row["moved"] or ()) if extras.projections else None
+                self._after_ids(cursor, ids, moved, kwargs)
                 cursor.execute("COMMIT")
             except BaseException as caught:  # re-raised out of the pipeline, without its warning
                 error = caught
@@ -106,24 +161,43 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
             raise error
         return ids
 
-    def _composites(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
-        return [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
-
-    def _before_ids(
+    def _extras(
         self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
-    ) -> None:
-        """Write what does not need the notification ids (queued with the insert)."""
-
-    def _with_insert(self, cursor: Cursor[DictRow], count: int, kwargs: dict[str, Any]) -> None:
-        """Queue a statement on the newest `count` notifications, its own `cursor` to read."""
+    ) -> Extras:
+        """What to write with the events (may read with `cursor` first)."""
+        return Extras()
 
     def _after_ids(
-        self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
+        self,
+        cursor: Cursor[DictRow],
+        ids: Sequence[int],
+        moved: set[str] | None,
+        kwargs: dict[str, Any],
     ) -> None:
-        """Write what needs the notification ids (before COMMIT)."""
+        """Write what needs the notification ids (before the commit); `moved`: of the
+        `Extras.projections`, those whose positions moved to them (None: none were given)."""
+
+
+def _params(stored_events: Sequence[StoredEvent], extras: Extras) -> tuple[Array, ...]:
+    hashes, keys = extras.hashes, extras.keys
+    if hashes and len(hashes) != len(stored_events):
+        raise ValueError("one hash row per event")
+    return (
+        UuidArray.of([_uuid(e.originator_id) for e in stored_events]),
+        BigintArray.of([e.originator_version for e in stored_events]),
+        TextArray.of([e.topic for e in stored_events]),
+        ByteaArray.of([e.state for e in stored_events]),
+        TextArray.of([row[2] for row in hashes]),
+        ByteaArray.of([row[3] for row in hashes]),
+        TextArray.of([row[0] for row in keys]),
+        TextArray.of([row[1] for row in keys]),
+        ByteaArray.of([row[2] for row in keys]),
+        TextArray.of(extras.projections),
+    )
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class ChatledgerPostgresRecorder(
@@ -141,19 +215,35 @@ class ChatledgerPostgresRecorder(
         super()._create_table(curs)
         self.chain.create_table(curs)
 
-    def _before_ids(
+    def _extras(
         self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
-    ) -> None:
-        self.record_keys(cursor, stored_events, kwargs)
-        self.chain.record(cursor, stored_events, kwargs)
-
-    def _with_insert(self, cursor: Cursor[DictRow], count: int, kwargs: dict[str, Any]) -> None:
-        self.advance_inline(cursor, count, kwargs)
+    ) -> Extras:
+        return Extras(
+            hashes=self.chain.rows(cursor, stored_events, kwargs),
+            keys=self.new_key_rows(stored_events),
+            projections=self._inline_names(kwargs),
+        )
 
     def _after_ids(
-        self, cursor: Cursor[DictRow], ids: Sequence[int] | None, kwargs: dict[str, Any]
+        self,
+        cursor: Cursor[DictRow],
+        ids: Sequence[int],
+        moved: set[str] | None,
+        kwargs: dict[str, Any],
     ) -> None:
-        self.project_inline(cursor, ids, kwargs)
+        self.destroy_keys(cursor, kwargs)
+        events = kwargs.get("recorded_events")
+        if self.inline is not None and ids and events:
+            self.inline.apply_inline(cursor, events, ids, moved=moved)
+
+    def _inline_names(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
+        """The inline projections whose positions the insert moves: the runner's own.
+
+        None known (another kind of inline projector): `apply_inline` moves them itself.
+        """
+        if self.inline is None or not kwargs.get("recorded_events"):
+            return ()
+        return tuple(getattr(self.inline, "projections", ()))
 
 
 @contextmanager

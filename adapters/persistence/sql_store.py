@@ -17,6 +17,8 @@ from eventsourcing.persistence import Notification
 from adapters.persistence.sql_dialect import Dialect
 from projections.base import Cursor, ViewStore
 
+POSITIONS_TABLE = "projection_positions"
+
 
 class Datastore(Protocol):
     """What the library's SQLite and PostgreSQL datastores both offer."""
@@ -42,7 +44,7 @@ class SqlViewStore(ViewStore):
         self.d = dialect
         self.events = events_table
         self.id_column = id_column
-        self.positions = dialect.table("projection_positions")
+        self.positions = dialect.table(POSITIONS_TABLE)
         self.projection_names = tuple(projection_names)
 
     @contextmanager

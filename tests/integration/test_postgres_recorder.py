@@ -1,0 +1,115 @@
+"""The PostgreSQL recorder writes an append with one function call, fed binary arrays.
+
+`chatledger_record_events` is created with the tables, so a database created by an
+earlier version (which had only `chatledger_insert_events`) gains it when opened;
+its array parameters read back on the server exactly as sent. It moves the inline
+projections' positions itself when it knows their names (the runner's); an inline
+projector that does not tell them moves them in `apply_inline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+
+from adapters.bootstrap import open_ledger
+from adapters.persistence.pg_arrays import BigintArray, ByteaArray, TextArray, UuidArray
+from adapters.settings import Settings, parse_database_url
+from domain.context import CommandContext
+from domain.message import Message
+from tests.support.tampering import Tamper
+
+CTX = CommandContext(tenant_id="t1", actor="someone")
+
+
+class NamelessProjector:
+    """The runner behind only the two methods of the `InlineProjector` protocol."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    def advance_inline(self, cursor: Any, count: int) -> Callable[[], set[str]]:
+        return self.runner.advance_inline(cursor, count)  # type: ignore[no-any-return]
+
+    def apply_inline(
+        self, cursor: Any, events: Sequence[Any], ids: Sequence[int], *, moved: Any = None
+    ) -> None:
+        self.runner.apply_inline(cursor, events, ids, moved=moved)
+
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_database_without_the_record_function_gains_it_when_opened(postgres_url: str) -> None:
+    schema = parse_database_url(postgres_url).schema
+    ledger = open_ledger(Settings(database_url=postgres_url))
+    session_id = ledger.create_session(CTX, title="older").id
+    ledger.append_messages(CTX, session_id, [Message.user("one")])
+    ledger.close()
+    tamper = Tamper(postgres_url)
+    try:
+        # As an earlier version left the database: its own insert function, not this one.
+        tamper.execute(f'DROP FUNCTION "{schema}".chatledger_record_events')
+
+        reopened = open_ledger(Settings(database_url=postgres_url))
+        try:
+            # The engine's own command: no read-your-writes catch-up behind it.
+            result = reopened.engine.append_messages(
+                CTX, session_id, [Message.user("two"), Message.user("three")]
+            )
+            assert reopened.runner.applied_inline(result.position)
+            assert [s.lag for s in reopened.projection_status()] == [0] * 6
+            texts = [e.message.text for e in reopened.list_messages("t1", session_id).data]
+            assert texts == ["one", "two", "three"]
+            report = reopened.verify()
+            assert report.intact and report.events == 4
+        finally:
+            reopened.close()
+        assert tamper.execute(f'SELECT COUNT(*) FROM "{schema}".session_keys')[0][0] == 4
+    finally:
+        tamper.close()
+
+
+def test_array_parameters_read_back_as_sent(postgres_server_url: str) -> None:
+    ids = [uuid4(), UUID(int=0), uuid4()]
+    numbers = [1, -2, 2**62, 0]
+    texts = ["plain", "", "ünïcødé ✓", 'quote " and {brace}, comma']
+    blobs = [b"\x00\x01\xff", b"", bytes(range(256)) * 10]
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT %b, %b, %b, %b, %b, %b, %b, %b, pg_typeof(%b)::text",
+            (
+                UuidArray.of(ids),
+                BigintArray.of(numbers),
+                TextArray.of(texts),
+                ByteaArray.of(blobs),
+                UuidArray.of([]),
+                BigintArray.of([]),
+                TextArray.of(["one"]),
+                ByteaArray.of([b"one"]),
+                ByteaArray.of([]),
+            ),
+        ).fetchone()
+    assert row == (ids, numbers, texts, blobs, [], [], ["one"], [b"one"], "bytea[]")
+
+
+def test_an_inline_projector_without_names_moves_the_positions_itself(postgres_url: str) -> None:
+    ledger = open_ledger(Settings(database_url=postgres_url))
+    try:
+        recorder = ledger.engine.recorder
+        recorder.inline = NamelessProjector(recorder.inline)
+        session_id = ledger.create_session(CTX, title="nameless").id
+        result = ledger.engine.append_messages(
+            CTX, session_id, [Message.user("one"), Message.user("two")]
+        )
+
+        assert ledger.runner.applied_inline(result.position)
+        assert [s.lag for s in ledger.projection_status()] == [0] * 6
+        texts = [e.message.text for e in ledger.list_messages("t1", session_id).data]
+        assert texts == ["one", "two"]
+    finally:
+        ledger.close()
