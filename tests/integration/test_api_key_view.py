@@ -13,6 +13,7 @@ from adapters.ledger import Ledger
 from adapters.settings import Settings
 from domain.agent import AgentFields
 from domain.context import CommandContext
+from tests.support.api_keys import secret_of
 
 A = CommandContext(tenant_id="A", actor="alice")
 B = CommandContext(tenant_id="B", actor="bob")
@@ -46,7 +47,7 @@ def test_keys_are_listed_per_tenant_with_their_status(ledger: Ledger) -> None:
 
 def test_the_stored_events_hold_the_hash_and_never_the_secret(ledger: Ledger) -> None:
     issued = ledger.create_api_key(A, role="member")
-    secret = issued.token.rsplit("_", 1)[1]
+    secret = secret_of(issued.token)
 
     stored = ledger.engine.recorder.select_events(UUID(issued.key.id))
 

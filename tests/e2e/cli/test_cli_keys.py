@@ -14,6 +14,7 @@ from typer.testing import Result
 
 from adapters.bootstrap import open_ledger
 from adapters.settings import Settings
+from tests.support.api_keys import secret_of
 
 Run = Callable[..., Result]
 RunJson = Callable[..., Any]
@@ -24,7 +25,7 @@ def test_keys_are_created_listed_and_revoked(
 ) -> None:
     made = chatledger_json("keys", "create", "--tenant", "A", "--role", "admin", "--name", "ops")
     other = chatledger_json("keys", "create", "--tenant", "B", "--role", "auditor")
-    secret = made["key"].rsplit("_", 1)[1]
+    secret = secret_of(made["key"])
 
     everyone = chatledger("keys", "list")
     only_a = chatledger_json("keys", "list", "--tenant", "A")

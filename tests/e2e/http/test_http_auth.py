@@ -14,6 +14,7 @@ from adapters.http.app import create_app
 from adapters.ledger import Ledger
 from adapters.settings import Settings
 from domain.context import CommandContext
+from tests.support.api_keys import secret_of
 from tests.support.live_server import serving
 
 pytestmark = pytest.mark.anyio
@@ -103,7 +104,7 @@ async def test_the_secret_is_shown_once_and_neither_it_nor_its_hash_ever_again(
     admin = ledger.create_api_key(A, role="admin").token
     created = await client.post("/v1/keys", json={"role": "auditor"}, headers=bearer(admin))
     token, key_id = created.json()["key"], created.json()["id"]
-    secret = token.rsplit("_", 1)[1]
+    secret = secret_of(token)
     digest = ledger.get_api_key("A", key_id).secret_sha256
 
     listed = await client.get("/v1/keys", headers=bearer(admin))
