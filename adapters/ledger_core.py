@@ -33,12 +33,36 @@ from projections.session_list import SessionListView, SessionQuery, SessionSumma
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class AppendResult:
-    """The session after an append, and the messages as recorded."""
+    """The session after an append, and the messages as recorded.
 
-    session: SessionState
-    messages: list[HistoryEntry]
+    Both are made on first use, from the command's result: an ingest that reads neither
+    does not pay for them.
+    """
+
+    __slots__ = ("_messages", "_result")
+
+    def __init__(self, result: CommandResult) -> None:
+        self._result = result
+        self._messages: list[HistoryEntry] | None = None
+
+    @property
+    def session(self) -> SessionState:
+        return self._result.session
+
+    @property
+    def messages(self) -> list[HistoryEntry]:
+        entries = self._messages
+        if entries is None:
+            entries = self._messages = [
+                HistoryEntry.appended(event)
+                for event in self._result.events
+                if isinstance(event, Session.MessageAppended)
+            ]
+        return entries
+
+    def __repr__(self) -> str:
+        return f"AppendResult(messages={len(self.messages)}, version={self.session.version})"
 
 
 @dataclass(frozen=True)
@@ -138,17 +162,10 @@ class LedgerCore:
         *,
         expected_version: int | None = None,
     ) -> AppendResult:
-        result = self._visible(
-            self.engine.append_messages(
-                ctx, session_uuid(session_id), messages, expected_version=expected_version
-            )
+        result = self.engine.append_messages(
+            ctx, session_uuid(session_id), messages, expected_version=expected_version
         )
-        entries = [
-            HistoryEntry.appended(event)
-            for event in result.events
-            if isinstance(event, Session.MessageAppended)
-        ]
-        return AppendResult(result.session, entries)
+        return AppendResult(self._visible(result))
 
     def list_messages(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import (
@@ -73,14 +73,26 @@ class Aggregate(BaseAggregate[UUID]):
 
         Immutable values are shared, containers copied; the generic deepcopy would
         rebuild every UUID and datetime through `__reduce_ex__`. The attributes are read
-        at once (`list`), as another thread may be fast-forwarding the cached original.
+        at once (`dict`), as another thread may be fast-forwarding the cached original.
         """
         clone = object.__new__(type(self))
         memo[id(self)] = clone
-        clone.__dict__.update(
-            (name, value if type(value) in _IMMUTABLE else deepcopy(value, memo))
-            for name, value in list(self.__dict__.items())
-        )
+        state = dict(self.__dict__)
+        for name, value in state.items():
+            kind = type(value)
+            if kind in _IMMUTABLE:
+                continue
+            if (kind is list or kind is dict) and not value:
+                state[name] = memo[id(value)] = kind()  # most containers are empty
+            else:
+                state[name] = deepcopy(value, memo)
+        clone.__dict__.update(state)
+        return clone
+
+    def shallow_copy(self) -> Self:
+        """A copy sharing every attribute's value with the original (for reading only)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
         return clone
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):

@@ -43,14 +43,49 @@ from domain.validation import check_json, check_object, check_text
 _RACE_ATTEMPTS = 50
 
 
-@dataclass(frozen=True)
 class CommandResult:
-    """What a command recorded: the new state, its events, and their log position."""
+    """What a command recorded: the new state, its events, and their log position.
 
-    session: SessionState
+    The state is made on first use of `session` (callers that want only the events or
+    the position, such as an ingest, never pay for it), from the session's attributes
+    as they were when the command recorded: the aggregate itself goes back to the cache,
+    where another thread may bring it further, but its events replace attributes and
+    never change them in place, so a shallow copy keeps this version.
+    """
+
+    __slots__ = ("_session", "_source", "events", "position")
+
     events: tuple[Session.Event, ...]
     position: int | None
     """Notification id of the last event recorded (None when nothing changed)."""
+
+    def __init__(
+        self,
+        *,
+        session: SessionState | Session,
+        events: tuple[Session.Event, ...],
+        position: int | None,
+    ) -> None:
+        self._session: SessionState | None = None
+        self._source: Session | None = None
+        if isinstance(session, SessionState):
+            self._session = session
+        else:
+            self._source = session.shallow_copy()
+        self.events = events
+        self.position = position
+
+    @property
+    def session(self) -> SessionState:
+        """The session as this command left it."""
+        state = self._session
+        if state is None:
+            assert self._source is not None
+            state = self._session = SessionState.of(self._source)
+        return state
+
+    def __repr__(self) -> str:
+        return f"CommandResult(events={len(self.events)}, position={self.position})"
 
 
 @dataclass(frozen=True)
@@ -329,16 +364,16 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
     def _record_changes(self, session: Session) -> CommandResult:
         events = tuple(session.pending_events)
         recordings: list[Recording[UUID]] = self._save_session(session) if events else []
-        position = recordings[-1].notification.id if recordings else None
+        result = CommandResult(
+            session=session,  # copied before the cache shares it with other threads
+            events=events,  # type: ignore[arg-type]
+            position=recordings[-1].notification.id if recordings else None,
+        )
         if recordings and self.repository.cache is not None:
             # The next command finds this version in the cache; fast-forwarding (which stays
             # on, for other processes' writes) then reads nothing new.
             self.repository.cache.put(session.id, session)
-        return CommandResult(
-            session=SessionState.of(session),
-            events=events,  # type: ignore[arg-type]
-            position=position,
-        )
+        return result
 
     def _save_session(self, session: Session) -> list[Recording[UUID]]:
         """`Application.save(session)`, without its runtime protocol checks of the argument.
@@ -364,13 +399,21 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             return
         for aggregate in processing_event.aggregates.values():
             interval = self.snapshotting_intervals.get(type(aggregate))
-            if interval and any(
-                e.originator_id == aggregate.id and e.originator_version % interval == 0
-                for e in processing_event.events
-            ):
+            if interval and self._reaches_interval(processing_event, aggregate.id, interval):
                 snapshot_class = getattr(type(aggregate), "Snapshot", None)
                 if snapshot_class is not None:
                     self.snapshots.put([snapshot_class.take(aggregate)])
+
+    @staticmethod
+    def _reaches_interval(
+        processing_event: ProcessingEvent[UUID], aggregate_id: UUID, interval: int
+    ) -> bool:
+        """Whether one of the aggregate's events just saved has a version that is a multiple
+        of `interval`."""
+        for event in processing_event.events:
+            if event.originator_version % interval == 0 and event.originator_id == aggregate_id:
+                return True
+        return False
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Recorders that update views in the same transaction need the domain events.

@@ -42,9 +42,22 @@ class Sealed:
         return str(value) if present and value else ""
 
 
+_PATHS: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def _split(path: str) -> tuple[tuple[str, ...], str]:
+    """`path`'s parents and last name (paths are few: each is split once)."""
+    try:
+        return _PATHS[path]
+    except KeyError:
+        *parents, name = path.split(".")
+        split = _PATHS[path] = (tuple(parents), name)
+        return split
+
+
 def peek(state: Mapping[str, Any], path: str) -> tuple[bool, Any]:
     """Whether `path` is in `state`, and its value."""
-    *parents, name = path.split(".")
+    parents, name = _split(path)
     node: Any = state
     for part in parents:
         node = node.get(part) if isinstance(node, Mapping) else None
@@ -55,7 +68,7 @@ def peek(state: Mapping[str, Any], path: str) -> tuple[bool, Any]:
 
 def take(state: dict[str, Any], path: str) -> tuple[bool, Any]:
     """Remove `path` from `state`; whether it was there, and its value."""
-    *parents, name = path.split(".")
+    parents, name = _split(path)
     node: Any = state
     for part in parents:
         node = node.get(part) if isinstance(node, dict) else None
@@ -66,7 +79,7 @@ def take(state: dict[str, Any], path: str) -> tuple[bool, Any]:
 
 def put(state: dict[str, Any], path: str, value: Any) -> None:
     """Set `path` in `state` (its parents exist whenever the path was taken)."""
-    *parents, name = path.split(".")
+    parents, name = _split(path)
     node: Any = state
     for part in parents:
         node = node.get(part) if isinstance(node, dict) else None

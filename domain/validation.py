@@ -37,9 +37,58 @@ def check_text(value: str, field: str) -> None:
 def check_json(value: Any, field: str) -> None:
     """Refuse what cannot be stored faithfully anywhere in a JSON value, keys included.
 
-    Walks without recursion, so no input is too deep to check. A path is spelled out
-    only for an error.
+    Walks without recursion, so no input is too deep to check. A first walk only asks
+    whether anything is wrong; a value it doubts is walked again with paths, and that
+    walk raises the error (the same error whatever the first walk saw).
     """
+    if not _is_clean(value):
+        _check_json_with_paths(value, field)
+
+
+def _is_clean(value: Any) -> bool:
+    """True when `_check_json_with_paths` would accept `value` (False: it may not)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        kind = type(item)
+        if kind is str:
+            if not _clean_text(item):
+                return False
+        elif kind is dict:
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            for key, child in item.items():
+                if type(key) is not str or not _clean_text(key):
+                    return False
+                push((child, depth + 1))
+        elif kind is list:
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            for child in item:
+                push((child, depth + 1))
+        elif item is None or kind is bool:
+            continue
+        elif kind is int:
+            if not _INT_MIN <= item <= _INT_MAX:
+                return False
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+        else:
+            return False  # anything rarer: the walk with paths decides
+    return True
+
+
+def _clean_text(text: str) -> bool:
+    """No NUL and no lone surrogate (ASCII text has no surrogates: `in` scans at C speed)."""
+    if text.isascii():
+        return "\x00" not in text
+    return _FORBIDDEN.search(text) is None
+
+
+def _check_json_with_paths(value: Any, field: str) -> None:
+    """`check_json`'s walk that knows where it is, and raises for the first problem."""
     forbidden = _FORBIDDEN.search
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:

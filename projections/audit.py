@@ -88,14 +88,27 @@ def short_type(topic: str) -> str:
     return topic.rpartition(":")[2] or topic
 
 
+_TYPES: dict[type, tuple[str, bool]] = {}
+"""Each event class's short type, and whether its stream is a session's."""
+
+
+def _short_type_of(cls: type) -> tuple[str, bool]:
+    try:
+        return _TYPES[cls]
+    except KeyError:
+        kind_and_name = short_type(get_topic(cls))
+        found = _TYPES[cls] = (kind_and_name, kind_and_name.split(".", 1)[0] == SESSION_KIND)
+        return found
+
+
 def audit_entry(event: Any, position: int) -> AuditEntry | None:
     """The audit row of `event` recorded at `position`, or None for an event without tenant."""
     tenant_id = getattr(event, "tenant_id", None)
     if not isinstance(tenant_id, str):
         return None
-    kind_and_name = short_type(get_topic(type(event)))
+    kind_and_name, of_session = _short_type_of(type(event))
     stream_id = str(event.originator_id)
-    if kind_and_name.split(".", 1)[0] == SESSION_KIND:
+    if of_session:
         session_id: str | None = stream_id
     else:
         session_id = _named_session(getattr(event, "session_id", None))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from functools import singledispatchmethod
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from eventsourcing.persistence import Notification
@@ -93,10 +94,34 @@ class Projection(ABC, Generic[TView]):
 
     def __init__(self, view: TView) -> None:
         self.view = view
+        self._handlers: dict[type, Callable[[Any, Cursor], None]] = {}
 
     def process_at(self, event: Any, cursor: Cursor, position: int) -> None:
         """Apply one event recorded at log `position`; views that keep positions override it."""
-        self.process_event(event, cursor)
+        cls = type(event)
+        try:
+            handler = self._handlers[cls]
+        except KeyError:
+            handler = self._handlers[cls] = self._handler(cls)
+        handler(event, cursor)
+
+    def _handler(self, event_type: type) -> Callable[[Any, Cursor], None]:
+        """`process_event` for events of `event_type`, bound to this projection.
+
+        A `singledispatchmethod` finds the handler, and wraps it in a new function, on
+        every call; the handler of a type is found once here instead (the registrations
+        are all made when the class is defined).
+        """
+        for klass in type(self).__mro__:
+            method = vars(klass).get("process_event")
+            if method is not None:
+                break
+        if isinstance(method, singledispatchmethod):
+            method.__get__(self, type(self))  # makes the registrations it deferred, if any
+            found: Callable[..., None] = method.dispatcher.dispatch(event_type)
+            bound: Callable[[Any, Cursor], None] = found.__get__(self, type(self))
+            return bound
+        return self.process_event
 
     @abstractmethod
     def process_event(self, event: Any, cursor: Cursor) -> None:

@@ -122,8 +122,20 @@ class PydanticMapper(Mapper[UUID]):
         return event
 
 
+_SEALED: dict[type, tuple[Sealed, ...]] = {}
+"""What each event class declares sealed (snapshots are not kept: theirs vary)."""
+
+
 def _sealed_fields(domain_event: Any) -> Sequence[Sealed]:
-    return _sealed_fields_of(type(domain_event), {"topic": getattr(domain_event, "topic", "")})
+    cls = type(domain_event)
+    try:
+        return _SEALED[cls]
+    except KeyError:
+        pass
+    if issubclass(cls, AggregateSnapshot):
+        return _sealed_fields_of(cls, {"topic": domain_event.topic})
+    sealed = _SEALED[cls] = tuple(_sealed_fields_of(cls, {}))
+    return sealed
 
 
 def _sealed_fields_of(cls: type, header: dict[str, Any]) -> Sequence[Sealed]:

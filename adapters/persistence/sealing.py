@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FORMAT = 0x01
 NONCE_BYTES = 12
 _U32 = struct.Struct(">I")
+_FORMAT_BYTE = bytes([FORMAT])
 
 
 def is_sealed(data: bytes) -> bool:
@@ -65,15 +66,16 @@ class Sealer:
         With `existing_keys_only` (snapshots: no transaction stores a new key for them),
         None when a key does not exist yet: a session stored before sealing.
         """
+        keyring = self.keyring
         keys = []
         for spec in sealed:
             name = key_name(spec.key_name(state))
             if existing_keys_only:
-                key = self.keyring.opening_key(session_id, name)
+                key = keyring.opening_key(session_id, name)
                 if key is None:
                     return None
             else:
-                key = self.keyring.sealing_key(session_id, name, fresh=bool(name) or fresh_session)
+                key = keyring.sealing_key(session_id, name, fresh=bool(name) or fresh_session)
             keys.append((name, key))
         segments = []
         for spec, (name, key) in zip(sealed, keys, strict=True):
@@ -83,14 +85,21 @@ class Sealer:
                 if present:
                     content[path] = value
             nonce = os.urandom(NONCE_BYTES)
-            aad = _associated(session_id, version, topic, name)
-            segments.append((name, nonce, AESGCM(key).encrypt(nonce, orjson.dumps(content), aad)))
-        header = orjson.dumps(state)
-        parts = [bytes([FORMAT]), _U32.pack(len(header)), header, bytes([len(segments)])]
-        for name, nonce, ciphertext in segments:
+            ciphertext = AESGCM(key).encrypt(
+                nonce, orjson.dumps(content), _associated(session_id, version, topic, name)
+            )
             encoded = name.encode()
-            parts += [bytes([len(encoded)]), encoded, nonce, _U32.pack(len(ciphertext)), ciphertext]
-        return b"".join(parts)
+            segments += [
+                bytes([len(encoded)]),
+                encoded,
+                nonce,
+                _U32.pack(len(ciphertext)),
+                ciphertext,
+            ]
+        header = orjson.dumps(state)
+        return b"".join(
+            [_FORMAT_BYTE, _U32.pack(len(header)), header, bytes([len(keys)]), *segments]
+        )
 
     def open(
         self,

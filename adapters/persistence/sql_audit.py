@@ -26,6 +26,9 @@ class SqlAuditView(AuditView):
         self.d = dialect
         self.read = read
         self.t = dialect.table("audit")
+        self._insert = dialect.sql(
+            f"INSERT INTO {self.t} ({_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+        )
 
     def create_statements(self) -> list[str]:
         d = self.d
@@ -44,7 +47,7 @@ class SqlAuditView(AuditView):
     def add_entry(self, cursor: Cursor, entry: AuditEntry) -> None:
         stream_id = None if entry.stream_id == entry.session_id else entry.stream_id
         cursor.execute(
-            self.d.sql(f"INSERT INTO {self.t} ({_COLUMNS}) VALUES ({', '.join('?' * 11)})"),
+            self._insert,
             (
                 entry.position,
                 entry.tenant_id,

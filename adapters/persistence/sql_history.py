@@ -38,6 +38,9 @@ class SqlHistoryView(HistoryView):
         """Pages are read in one statement each (`SqlViewStore.statement`)."""
         self.t = dialect.table("history_messages")
         self.sessions = dialect.table("history_sessions")
+        self._insert_message = dialect.sql(
+            f"INSERT INTO {self.t} ({COLUMNS}) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)"
+        )
 
     def create_statements(self) -> list[str]:
         d = self.d
@@ -110,7 +113,7 @@ class SqlHistoryView(HistoryView):
         d = self.d
         message = event.message
         cursor.execute(
-            d.sql(f"INSERT INTO {self.t} ({COLUMNS}) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)"),
+            self._insert_message,
             (
                 str(event.originator_id),
                 event.originator_version,

@@ -19,6 +19,8 @@ class SqlSessionListView(SessionListView):
         self.d = dialect
         self.read = read
         self.t = dialect.table("session_list")
+        self._touches: dict[tuple[str, ...], str] = {}
+        """`touch`'s UPDATE for each set of columns it changes, made once."""
 
     def create_statements(self) -> list[str]:
         d = self.d
@@ -83,7 +85,13 @@ class SqlSessionListView(SessionListView):
             sets.append("status = ?")
             params.append(status)
         params.append(str(event.originator_id))
-        cursor.execute(d.sql(f"UPDATE {self.t} SET {', '.join(sets)} WHERE session_id = ?"), params)
+        shape = tuple(sets)
+        sql = self._touches.get(shape)
+        if sql is None:
+            sql = self._touches[shape] = d.sql(
+                f"UPDATE {self.t} SET {', '.join(sets)} WHERE session_id = ?"
+            )
+        cursor.execute(sql, params)
 
     def get_metadata(self, cursor: Cursor, session_id: str) -> dict[str, Any]:
         cursor.execute(

@@ -120,7 +120,34 @@ class ChatledgerSQLiteFactory(SQLiteFactory):
         )
 
 
-class ChatledgerSQLiteRecorder(Chaining, KeyRecording, InlineProjecting, SQLiteApplicationRecorder):
+class DirectInserting:
+    """Mixin just before the library's recorder: its `insert_events`, without the three
+    generator context managers the library wraps around the transaction.
+
+    The same pool, the same `ImmediateTransaction` (so the same locking, commit, rollback
+    and error translation), and the cursor closed before the commit, as there.
+    """
+
+    datastore: Any
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        pool = self.datastore.pool
+        connection = pool.get_connection(is_writer=True)
+        try:
+            with ImmediateTransaction(connection, commit=True) as cursor:
+                try:
+                    return self._insert_events(cursor, stored_events, **kwargs)  # type: ignore[attr-defined]
+                finally:
+                    cursor.sqlite_cursor.close()
+        finally:
+            pool.put_connection(connection)
+
+
+class ChatledgerSQLiteRecorder(
+    Chaining, KeyRecording, InlineProjecting, DirectInserting, SQLiteApplicationRecorder
+):
     """Records events with their chained hashes and, in the same transaction, their keys
     and inline projections."""
 

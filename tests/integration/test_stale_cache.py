@@ -97,3 +97,20 @@ def test_an_update_that_looks_unchanged_on_a_stale_cache_is_still_recorded(
 
     assert state.title == "mine" and state.version == 6
     assert second.get_session("t1", session_id).title == "mine"
+
+
+def test_a_result_read_after_the_cached_session_moved_on_still_shows_its_own_version(
+    ledgers: tuple[Ledger, Ledger],
+) -> None:
+    first, second = ledgers
+    session_id = str(first.create_session(CTX, title="mine").id)
+    result = first.append_messages(CTX, session_id, [Message.user("one")])
+    second.append_messages(CTX, session_id, [Message.user("two")])
+    second.update_session(CTX, session_id, SessionUpdate(title="theirs"))
+    # Reading brings the first ledger's cached session (the one its append left there)
+    # up to date, in place.
+    assert first.get_session("t1", session_id).version == 4
+
+    assert (result.session.version, result.session.message_count) == (2, 1)
+    assert result.session.title == "mine"
+    assert [(e.version, e.message.text) for e in result.messages] == [(2, "one")]

@@ -161,6 +161,43 @@ def test_nul_characters_and_lone_surrogates_are_refused_and_nothing_is_written(
     assert ledger.get_session("t1", session.id).version == 1
 
 
+def test_a_refused_value_is_named_by_its_path_and_nothing_is_written(ledger: Ledger) -> None:
+    session = ledger.create_session(CTX)
+    fine = Message.user("fine")
+    cases = [
+        (
+            Message.user("ascii", metadata={"a": [1, {"b": "x\x00"}]}),
+            InvalidTextError,
+            "messages[1].metadata.a[1].b: contains a NUL character at offset 1",
+        ),
+        (
+            Message.user("ünïcode\x00"),
+            InvalidTextError,
+            "messages[1].content[0].text: contains a NUL character at offset 7",
+        ),
+        (
+            Message.user("ok", metadata={"ünï\ud800": 1}),
+            InvalidTextError,
+            "messages[1].metadata.ünï\\ud800: contains a lone surrogate at offset 3",
+        ),
+        (
+            Message.user("ok", metadata={"n": [2**64]}),
+            InvalidInputError,
+            "messages[1].metadata.n[0]: is an integer beyond 64 bits",
+        ),
+        (
+            Message.user("ok", metadata={"f": float("nan")}),
+            InvalidInputError,
+            "messages[1].metadata.f: is not a finite number",
+        ),
+    ]
+    for bad, error, text in cases:
+        with pytest.raises(error) as raised:
+            ledger.append_messages(CTX, session.id, [fine, bad])
+        assert str(raised.value) == text
+    assert ledger.get_session("t1", session.id).version == 1
+
+
 def test_metadata_and_context_must_be_json_objects(ledger: Ledger) -> None:
     with pytest.raises(InvalidInputError) as raised:
         ledger.create_session(CTX, metadata=["not", "an", "object"])  # type: ignore[arg-type]
