@@ -56,17 +56,6 @@ class ViewStore(ABC):
         """
 
     @abstractmethod
-    def advance_newest(
-        self, cursor: Cursor, names: Sequence[str], count: int
-    ) -> Callable[[], set[str]]:
-        """`advance_positions` for the newest `count` notifications, read back later.
-
-        Called in the transaction that just inserted them (holding the log's write lock),
-        before their ids are known: the statement may be sent with the insert. The
-        returned function gives the names that moved, once the statement's result is in.
-        """
-
-    @abstractmethod
     def max_notification_id(self, cursor: Cursor) -> int:
         """The largest notification id in the log (0 if empty)."""
 

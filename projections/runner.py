@@ -60,13 +60,10 @@ class ProjectionRunner:
         self._topics = {p.name: None if p.all_topics else frozenset(p.topics) for p in projections}
         self._inline = threading.local()
 
-    def advance_inline(self, cursor: Cursor, count: int) -> Callable[[], set[str]]:
-        """Queue the positions' compare-and-set for the newest `count` notifications.
-
-        For recorders that pipeline it with their insert (`ViewStore.advance_newest`);
-        pass what the returned function gives to `apply_inline` as `moved`.
-        """
-        return self.store.advance_newest(cursor, self._names, count)
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every projection's name, in the order they are applied."""
+        return self._names
 
     def apply_inline(
         self,
@@ -80,7 +77,7 @@ class ProjectionRunner:
 
         A view that is behind (being rebuilt, or fed by a worker) is left alone:
         its position does not match, so `catch_up` will bring it these events.
-        `moved`: the projections whose positions `advance_inline` already moved.
+        `moved`: those of `names` whose positions the recorder already moved with its insert.
         """
         self._inline.position = None
         if not ids:

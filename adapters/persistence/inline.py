@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from projections.base import Cursor
-
-_MOVED = "inline_positions_moved"
-"""The recorder's keyword for `advance_inline`'s result, read back by `project_inline`."""
 
 
 class InlineProjector(Protocol):
     """Called with the recorder's cursor, the recorded events and their notification ids."""
 
-    def advance_inline(self, cursor: Cursor, count: int) -> Callable[[], set[str]]: ...
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The projections whose positions a recorder may move with its insert (see
+        `apply_inline`'s `moved`)."""
+        ...
 
     def apply_inline(
         self,
@@ -31,15 +32,9 @@ class InlineProjecting:
 
     inline: InlineProjector | None = None
 
-    def advance_inline(self, cursor: Any, count: int, kwargs: dict[str, Any]) -> None:
-        """Queue the positions' move with the insert of `count` events (before their ids)."""
-        if self.inline is not None and kwargs.get("recorded_events"):
-            kwargs[_MOVED] = self.inline.advance_inline(cursor, count)
-
     def project_inline(
         self, cursor: Any, ids: Sequence[int] | None, kwargs: dict[str, Any]
     ) -> None:
         events = kwargs.get("recorded_events")
         if self.inline is not None and ids and events:
-            moved = kwargs.pop(_MOVED, None)
-            self.inline.apply_inline(cursor, events, ids, moved=None if moved is None else moved())
+            self.inline.apply_inline(cursor, events, ids)

@@ -237,13 +237,11 @@ class ChatledgerPostgresRecorder(
             self.inline.apply_inline(cursor, events, ids, moved=moved)
 
     def _inline_names(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
-        """The inline projections whose positions the insert moves: the runner's own.
-
-        None known (another kind of inline projector): `apply_inline` moves them itself.
-        """
+        """The inline projections whose positions the insert moves (`apply_inline` moves
+        any others itself)."""
         if self.inline is None or not kwargs.get("recorded_events"):
             return ()
-        return tuple(getattr(self.inline, "projections", ()))
+        return self.inline.names
 
 
 @contextmanager

@@ -7,7 +7,7 @@ the very transaction that records the events it reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
@@ -123,21 +123,6 @@ class SqlViewStore(ViewStore):
             (last, *names, first),
         )
         return {row["name"] for row in cursor.fetchall()}
-
-    def advance_newest(
-        self, cursor: Cursor, names: Sequence[str], count: int
-    ) -> Callable[[], set[str]]:
-        marks = ", ".join("?" * len(names))
-        cursor.execute(
-            self.d.sql(
-                f"UPDATE {self.positions} SET position = (SELECT MAX({self.id_column})"
-                f" FROM {self.events}) WHERE name IN ({marks}) AND position = COALESCE(("
-                f"SELECT {self.id_column} FROM {self.events} ORDER BY {self.id_column} DESC"
-                " LIMIT 1 OFFSET ?), 0) RETURNING name"
-            ),
-            (*names, count),
-        )
-        return lambda: {row["name"] for row in cursor.fetchall()}
 
     def max_notification_id(self, cursor: Cursor) -> int:
         cursor.execute(f"SELECT MAX({self.id_column}) AS m FROM {self.events}")

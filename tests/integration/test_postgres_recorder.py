@@ -2,14 +2,14 @@
 
 `chatledger_record_events` is created with the tables, so a database created by an
 earlier version (which had only `chatledger_insert_events`) gains it when opened;
-its array parameters read back on the server exactly as sent. It moves the inline
-projections' positions itself when it knows their names (the runner's); an inline
-projector that does not tell them moves them in `apply_inline`.
+its array parameters read back on the server exactly as sent. It moves the positions
+of the projections the inline projector names; those it does not name are moved in
+`apply_inline`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -27,13 +27,12 @@ CTX = CommandContext(tenant_id="t1", actor="someone")
 
 
 class NamelessProjector:
-    """The runner behind only the two methods of the `InlineProjector` protocol."""
+    """The runner, naming no projection the recorder may move with its insert."""
+
+    names: tuple[str, ...] = ()
 
     def __init__(self, runner: Any) -> None:
         self.runner = runner
-
-    def advance_inline(self, cursor: Any, count: int) -> Callable[[], set[str]]:
-        return self.runner.advance_inline(cursor, count)  # type: ignore[no-any-return]
 
     def apply_inline(
         self, cursor: Any, events: Sequence[Any], ids: Sequence[int], *, moved: Any = None
