@@ -13,8 +13,9 @@ class InlineProjector(Protocol):
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The projections whose positions a recorder may move with its insert (see
-        `apply_inline`'s `moved`)."""
+        """Every projection the projector applies inline, or none: a recorder that moves
+        positions with its insert moves these, and passes `apply_inline` those that moved
+        (`moved`); with none named it passes nothing, and `apply_inline` moves them."""
         ...
 
     def apply_inline(

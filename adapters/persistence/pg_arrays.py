@@ -87,8 +87,10 @@ class TextArray(Array):
     oid, element_oid = 1009, 25
 
     @classmethod
-    def of(cls, items: Sequence[str]) -> Array:
-        return cls.of_bytes([item.encode() for item in items])
+    def of(cls, items: Sequence[str], encoding: str = "utf-8") -> Array:
+        """`encoding`: the connection's client encoding (`conn.info.encoding`), in which
+        the server reads binary text parameters."""
+        return cls.of_bytes([item.encode(encoding) for item in items])
 
 
 class ByteaArray(Array):

@@ -148,7 +148,8 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
             try:
                 cursor.execute("BEGIN")
                 extras = self._extras(cursor, stored_events, kwargs)
-                cursor.execute(self.record_call, _params(stored_events, extras), prepare=True)
+                params = _params(stored_events, extras, conn.info.encoding)
+                cursor.execute(self.record_call, params, prepare=True)
                 # A conflict is raised here, as the library's IntegrityError.
                 row = cursor.fetchone()
                 ids = row["ids"]
@@ -178,21 +179,24 @@ class PipelinedPostgresRecorder(PostgresApplicationRecorder):
         `Extras.projections`, those whose positions moved to them (None: none were given)."""
 
 
-def _params(stored_events: Sequence[StoredEvent], extras: Extras) -> tuple[Array, ...]:
+def _params(
+    stored_events: Sequence[StoredEvent], extras: Extras, encoding: str
+) -> tuple[Array, ...]:
+    """The function's arguments; text in the connection's client `encoding`."""
     hashes, keys = extras.hashes, extras.keys
     if hashes and len(hashes) != len(stored_events):
         raise ValueError("one hash row per event")
     return (
         UuidArray.of([_uuid(e.originator_id) for e in stored_events]),
         BigintArray.of([e.originator_version for e in stored_events]),
-        TextArray.of([e.topic for e in stored_events]),
+        TextArray.of([e.topic for e in stored_events], encoding),
         ByteaArray.of([e.state for e in stored_events]),
-        TextArray.of([row[2] for row in hashes]),
+        TextArray.of([row[2] for row in hashes], encoding),
         ByteaArray.of([row[3] for row in hashes]),
-        TextArray.of([row[0] for row in keys]),
-        TextArray.of([row[1] for row in keys]),
+        TextArray.of([row[0] for row in keys], encoding),
+        TextArray.of([row[1] for row in keys], encoding),
         ByteaArray.of([row[2] for row in keys]),
-        TextArray.of(extras.projections),
+        TextArray.of(extras.projections, encoding),
     )
 
 
@@ -237,8 +241,8 @@ class ChatledgerPostgresRecorder(
             self.inline.apply_inline(cursor, events, ids, moved=moved)
 
     def _inline_names(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
-        """The inline projections whose positions the insert moves (`apply_inline` moves
-        any others itself)."""
+        """The inline projections whose positions the insert moves: all of them (the
+        projector's `names`), or none, and then `apply_inline` moves them itself."""
         if self.inline is None or not kwargs.get("recorded_events"):
             return ()
         return self.inline.names

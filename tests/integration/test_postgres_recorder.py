@@ -112,3 +112,25 @@ def test_an_inline_projector_without_names_moves_the_positions_itself(postgres_u
         assert texts == ["one", "two"]
     finally:
         ledger.close()
+
+
+def test_text_is_sent_in_the_connections_client_encoding(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")  # the server reads text parameters in it
+    schema = parse_database_url(postgres_url).schema
+    tenant = CommandContext(tenant_id="tenänt", actor="someone")
+    ledger = open_ledger(Settings(database_url=postgres_url))
+    try:
+        session_id = ledger.create_session(tenant, title="encoded").id
+        ledger.append_messages(tenant, session_id, [Message.user("ünïcødé")])
+        report = ledger.verify()
+    finally:
+        ledger.close()
+    tamper = Tamper(postgres_url)
+    try:
+        tenants = tamper.execute(f'SELECT DISTINCT tenant_id FROM "{schema}".event_hashes')
+    finally:
+        tamper.close()
+    assert report.intact and report.events == 2
+    assert tenants == [("tenänt",)]
