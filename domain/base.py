@@ -82,7 +82,7 @@ class Aggregate(BaseAggregate[UUID]):
             kind = type(value)
             if kind in _IMMUTABLE:
                 continue
-            if (kind is list or kind is dict) and not value:
+            if (kind is list or kind is dict) and not value and id(value) not in memo:
                 state[name] = memo[id(value)] = kind()  # most containers are empty
             else:
                 state[name] = deepcopy(value, memo)
