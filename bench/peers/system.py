@@ -14,6 +14,7 @@ raw floor's place is taken by a direct call to that provider, which stores nothi
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -98,19 +99,10 @@ def factories() -> dict[str, Factory]:
     from bench.peers.raw_system import RawSystem
 
     systems: dict[str, Factory] = {"chatledger": ChatledgerSystem, "raw": RawSystem}
-    try:
-        from bench.peers.langgraph_system import LangGraphSystem
-
-        systems["langgraph"] = LangGraphSystem
-    except ImportError:
-        pass
-    try:
-        from bench.peers.agents_system import AgentsSystem
-
-        systems["agents-sdk"] = AgentsSystem
-    except ImportError:
-        pass
-    return systems
+    return systems | _installed(
+        langgraph=("bench.peers.langgraph_system", "LangGraphSystem"),
+        agents_sdk=("bench.peers.agents_system", "AgentsSystem"),
+    )
 
 
 def chat_factories() -> dict[str, ChatFactory]:
@@ -123,16 +115,19 @@ def chat_factories() -> dict[str, ChatFactory]:
     from bench.peers.direct_chat import DirectChat
 
     systems: dict[str, ChatFactory] = {"chatledger": ChatledgerChat, "raw": DirectChat}
-    try:
-        from bench.peers.langgraph_chat import LangGraphChat
+    return systems | _installed(
+        langgraph=("bench.peers.langgraph_chat", "LangGraphChat"),
+        agents_sdk=("bench.peers.agents_system", "AgentsChat"),
+    )
 
-        systems["langgraph"] = LangGraphChat
-    except ImportError:
-        pass
-    try:
-        from bench.peers.agents_system import AgentsChat
 
-        systems["agents-sdk"] = AgentsChat
-    except ImportError:
-        pass
-    return systems
+def _installed(**peers: tuple[str, str]) -> dict[str, Any]:
+    """Each peer's class (`module`, `name`) whose module imports, by system name
+    (`agents_sdk` is the system `agents-sdk`)."""
+    found: dict[str, Any] = {}
+    for system, (module, name) in peers.items():
+        try:
+            found[system.replace("_", "-")] = getattr(importlib.import_module(module), name)
+        except ImportError:
+            continue
+    return found
