@@ -1,9 +1,11 @@
 """A peer run's figures as Markdown tables and a plot, written into docs/benchmarks.md.
 
-`render(results)` replaces what lies between `<!-- peers:begin -->` and
-`<!-- peers:end -->` in the docs and redraws `docs/benchmarks-peers-append.png`;
-`python -m bench.peers.render [bench/results/peers-quick.json]` does it again from a file.
-The prose around the markers is written by hand.
+`render(results)` replaces what lies between the plan's markers in the docs
+(`<!-- peers:begin -->`/`<!-- peers:end -->` for the quick plan, `peers-full:` for the
+full one) and redraws its plot (`docs/benchmarks-peers-append.png`, or `…-full.png`).
+`python -m bench.peers.render [FILE …]` does it again from result files: several files of
+one plan (say, one per backend) are rendered as one run. The prose around the markers is
+written by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "benchmarks.md"
 PLOT = DOCS / "benchmarks-peers-append.png"
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
+FULL_PLOT = DOCS / "benchmarks-peers-append-full.png"
+FULL_BEGIN, FULL_END = "<!-- peers-full:begin -->", "<!-- peers-full:end -->"
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 OVER = "> budget"
 
@@ -26,11 +30,40 @@ OVER = "> budget"
 def render(results: dict[str, Any]) -> None:
     from bench.peers.plot import plot_append_latency
 
-    plot_append_latency(results, PLOT)
+    full = results["plan"]["name"] == "full"
+    begin, end = (FULL_BEGIN, FULL_END) if full else (BEGIN, END)
+    plot_append_latency(results, FULL_PLOT if full else PLOT)
     text = PAGE.read_text()
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    PAGE.write_text(f"{head}{BEGIN}\n\n{tables(results)}\n{END}{tail}")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    PAGE.write_text(f"{head}{begin}\n\n{tables(results)}\n{end}{tail}")
+
+
+def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one plan on different backends, as one run (the first run's environment;
+    each backend's figures and the summary from its own run)."""
+    from bench.peers.summary import summarise
+
+    if len({run["plan"]["name"] for run in runs}) != 1:
+        raise ValueError("the runs to merge are of different plans")
+    first = runs[0]
+    backends = {k: v for run in runs for k, v in run["backends"].items() if "skipped" not in v}
+    commands = "; ".join(run["environment"]["command"] for run in runs)
+    versions = {k: v for run in runs for k, v in run["environment"]["versions"].items() if v}
+    machine = first["environment"]["machine"] | {
+        "load_average_at_end": runs[-1]["environment"]["machine"]["load_average_at_end"]
+    }
+    environment = first["environment"] | {
+        "command": commands,
+        "versions": first["environment"]["versions"] | versions,
+        "machine": machine,
+    }
+    return first | {
+        "environment": environment,
+        "backends": backends,
+        "summary": summarise(backends),
+        "duration_seconds": sum(run["duration_seconds"] for run in runs),
+    }
 
 
 def tables(results: dict[str, Any]) -> str:
@@ -314,5 +347,5 @@ def _num(value: float | None) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS / "peers-quick.json"
-    render(json.loads(path.read_text()))
+    paths = [Path(arg) for arg in sys.argv[1:]] or [RESULTS / "peers-quick.json"]
+    render(merged([json.loads(path.read_text()) for path in paths]))

@@ -9,6 +9,7 @@ each backend against the benchmark's fake provider, a process on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -19,13 +20,15 @@ from bench.databases import target_for
 from bench.fake_openai import FakeOpenAI
 from bench.peers.measure import catch_up, ingest, reads
 from bench.peers.plan import QUICK
-from bench.peers.render import chat_turn_tables
+from bench.peers.render import chat_turn_tables, merged, tables
 from bench.peers.summary import compare_chat_turns
 from bench.peers.system import NotSupportedError, chat_factories, factories
 from bench.peers.turns import chat_turns
+from bench.report import RESULTS
 from bench.sharegpt import Turn
 from bench.storage import Payload
 
+BACKEND_NAMES = ("sqlite", "postgres")
 TURNS = [Turn("user", "Hello there"), Turn("assistant", "Hi! Ça va?"), Turn("user", "Bien.")]
 
 
@@ -173,3 +176,17 @@ def test_chat_turns_are_rendered_against_the_direct_call() -> None:
     assert "| SQLite | chatledger on SQLite | 6.00 (3×) | 12.00 (3×) |" in text
     assert "| SQLite | direct call | 2.00 (1×) | 4.00 (1×) |" in text
     assert "| SQLite | *chatledger ÷ best peer (below 1: faster)* | 0.5 | 0.5 |" in text
+
+
+def test_runs_of_one_plan_on_two_backends_render_as_one() -> None:
+    runs = [json.loads((RESULTS / f"peers-full-{b}.json").read_text()) for b in BACKEND_NAMES]
+
+    run = merged(runs)
+    text = tables(run)
+
+    assert list(run["backends"]) == list(BACKEND_NAMES)
+    assert run["duration_seconds"] == sum(r["duration_seconds"] for r in runs)
+    assert run["environment"]["versions"]["postgresql"]  # from the PostgreSQL run
+    assert "| SQLite | ingest, msg/s |" in text and "| PostgreSQL | ingest, msg/s |" in text
+    with pytest.raises(ValueError, match="different plans"):
+        merged([runs[0], runs[1] | {"plan": QUICK.as_dict()}])
