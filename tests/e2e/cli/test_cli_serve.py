@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from fastapi import FastAPI
 from typer.testing import Result
 
 from adapters.bootstrap import open_ledger
+from adapters.cli import serve as serve_command
 from adapters.http.app import create_app
 from adapters.settings import Settings
 from adapters.telemetry import Telemetry
@@ -38,11 +41,34 @@ def test_serve_runs_the_http_api_on_the_configured_loopback_address(
         served["title"] = anyio.run(title_served_by, app)
         served["address"] = (host, port)
 
+    def freeze() -> None:  # not in the test process: see the next test
+        served["frozen before serving"] = "title" not in served
+
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_command, "freeze_startup_objects", freeze)
 
     chatledger("serve", "--port", "18999", env={"CHATLEDGER_HOST": "localhost"})
 
-    assert served == {"title": "served", "address": ("localhost", 18999)}
+    assert served == {
+        "title": "served",
+        "address": ("localhost", 18999),
+        "frozen before serving": True,
+    }
+
+
+def test_start_up_objects_are_kept_out_of_later_garbage_collections() -> None:
+    script = (
+        "import gc\n"
+        "from adapters.cli.serve import freeze_startup_objects\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "freeze_startup_objects()\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert int(done.stdout) > 10_000  # the modules, classes and schemas loaded so far
 
 
 @pytest.mark.anyio
