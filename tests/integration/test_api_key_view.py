@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from uuid import UUID
 
-import pytest
-
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.agent import AgentFields
 from domain.context import CommandContext
 from tests.support.api_keys import secret_of
 
 A = CommandContext(tenant_id="A", actor="alice")
 B = CommandContext(tenant_id="B", actor="bob")
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(Settings(database_url=database_url))
-    yield ledger
-    ledger.close()
 
 
 def test_keys_are_listed_per_tenant_with_their_status(ledger: Ledger) -> None:

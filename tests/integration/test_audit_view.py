@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -42,15 +41,6 @@ class Widget(Aggregate):
     def __init__(self, *, tenant_id: str, session_id: str) -> None:
         self.tenant_id = tenant_id
         self.session_id = session_id
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(database_url=database_url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 @pytest.fixture

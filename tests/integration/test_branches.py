@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.context import CommandContext
 from domain.errors import InvalidInputError, InvalidVersionError, SessionNotFoundError
 from domain.message import Message
@@ -18,13 +15,6 @@ from domain.session import Session
 from projections.session_list import SessionQuery
 
 CTX = CommandContext(tenant_id="t1", actor="alice")
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(Settings(database_url=database_url))
-    yield ledger
-    ledger.close()
 
 
 def texts(ledger: Ledger, session_id: Any) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -45,15 +44,6 @@ class Planted:
     fork_message_id: str
     message_ids: list[str]
     """The source's history, in order: the user's message, the reply, a second message."""
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(database_url=database_url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def database_bytes(ledger: Ledger, database_url: str) -> bytes:

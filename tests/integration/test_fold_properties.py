@@ -7,16 +7,12 @@ the aggregate and the projections it checks.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.context import CommandContext
 from domain.diff import SessionView, apply_diff
 from domain.engine import SessionUpdate
@@ -103,13 +99,6 @@ def run(ledger: Ledger, session_id: Any, command: tuple[Any, ...]) -> None:
             ledger.update_session(CTX, session_id, SessionUpdate(context=patch), mode=mode)
         case ("clear",):
             ledger.clear_history(CTX, session_id)
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(Settings(database_url=database_url))
-    yield ledger
-    ledger.close()
 
 
 @settings(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,6 @@ from domain.message import Message
 from projections.session_list import SessionQuery
 
 CTX = CommandContext(tenant_id="t1", actor="alice")
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(Settings(database_url=database_url))
-    yield ledger
-    ledger.close()
 
 
 def listed(ledger: Ledger, **query: Any) -> list[str]:

@@ -4,13 +4,9 @@ nothing of tenant B's chain heads, stored events or views, on SQLite and Postgre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-import pytest
-
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
 from domain.context import CommandContext
 from domain.message import Message
@@ -18,15 +14,6 @@ from projections.session_list import SessionQuery
 
 A = CommandContext(tenant_id="A", actor="admin-a")
 B = CommandContext(tenant_id="B", actor="member-b")
-
-
-@pytest.fixture
-def ledger(database_url: str) -> Iterator[Ledger]:
-    ledger = open_ledger(database_url=database_url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def fill(ledger: Ledger, ctx: CommandContext, count: int) -> list[str]:
