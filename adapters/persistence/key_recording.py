@@ -30,7 +30,9 @@ class KeyRecording:
             return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
         refs = _refs(stored_events)
         try:
-            ids = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+            # The keys' references travel with the insert, so the recorder's writes below
+            # need not parse the sealed events again.
+            ids = super().insert_events(stored_events, **{**kwargs, _KEY_REFS: refs})  # type: ignore[misc]
         except BaseException:
             self.keyring.settle(refs, stored=False)
             raise
@@ -49,16 +51,18 @@ class KeyRecording:
         keyring = self.keyring
         if keyring is None:
             return
-        keyring.store.insert(cursor, keyring.pending(_refs(stored_events)))
+        keyring.store.insert(cursor, keyring.pending(_refs_of(stored_events, kwargs)))
         self.destroy_keys(cursor, kwargs)
 
-    def new_key_rows(self, stored_events: Sequence[StoredEvent]) -> list[tuple[str, str, bytes]]:
+    def new_key_rows(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> list[tuple[str, str, bytes]]:
         """The `session_keys` rows of the new keys these events use, for the recorder to
         insert itself (then `destroy_keys`, as `record_keys` does)."""
         keyring = self.keyring
         if keyring is None:
             return []
-        return keyring.store.rows(keyring.pending(_refs(stored_events)))
+        return keyring.store.rows(keyring.pending(_refs_of(stored_events, kwargs)))
 
     def destroy_keys(self, cursor: Any, kwargs: dict[str, Any]) -> None:
         """Destroy the keys the recorded erasures and redactions name."""
@@ -73,6 +77,16 @@ class KeyRecording:
 
     def after_erasure(self) -> None:
         """Called once a transaction that destroyed keys has committed."""
+
+
+_KEY_REFS = "key_refs"
+"""The recorder's keyword for the references `insert_events` already read."""
+
+
+def _refs_of(stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> list[KeyRef]:
+    """The keys these events were sealed with: as `insert_events` passed them, else read."""
+    refs = kwargs.get(_KEY_REFS)
+    return refs if isinstance(refs, list) else _refs(stored_events)
 
 
 def _refs(stored_events: Sequence[StoredEvent]) -> list[KeyRef]:

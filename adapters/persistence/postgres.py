@@ -224,7 +224,7 @@ class ChatledgerPostgresRecorder(
     ) -> Extras:
         return Extras(
             hashes=self.chain.rows(cursor, stored_events, kwargs),
-            keys=self.new_key_rows(stored_events),
+            keys=self.new_key_rows(stored_events, kwargs),
             projections=self._inline_names(kwargs),
         )
 
