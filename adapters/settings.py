@@ -19,7 +19,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.mapper import OrjsonTranscoder, PydanticMapper
 from adapters.persistence.postgres import ChatledgerPostgresRecorder
-from adapters.persistence.sqlite import ChatledgerSQLiteFactory, ChatledgerSQLiteRecorder
+from adapters.persistence.sqlite import (
+    CACHE_MIB,
+    MMAP_MIB,
+    ChatledgerSQLiteFactory,
+    ChatledgerSQLiteRecorder,
+)
 
 
 class DatabaseURLError(ValueError):
@@ -126,6 +131,12 @@ class Settings(BaseSettings):
     max_message_bytes: int = 1024 * 1024
     postgres_pool_size: int = 5
     postgres_max_overflow: int = 10
+    sqlite_cache_mib: int = Field(default=CACHE_MIB, ge=0)
+    """Page cache of each SQLite connection, MiB (SQLite's own default is 2): a long history
+    read again comes from memory instead of the WAL file. Filled only as pages are read."""
+    sqlite_mmap_mib: int = Field(default=MMAP_MIB, ge=0)
+    """Bytes of the SQLite file read through a memory map, MiB (0: none); address space, not
+    memory: pages are shared with the OS cache rather than copied per connection."""
 
     default_provider: str = "offline"
     """`offline` (no network, no key), `scripted`, `openai`, `anthropic`, `gemini`, or an
@@ -177,6 +188,8 @@ class Settings(BaseSettings):
             env |= {
                 "PERSISTENCE_MODULE": get_topic(ChatledgerSQLiteFactory),
                 "SQLITE_DBNAME": db.sqlite_path,
+                "SQLITE_CACHE_MIB": str(self.sqlite_cache_mib),
+                "SQLITE_MMAP_MIB": str(self.sqlite_mmap_mib),
                 "APPLICATION_RECORDER_TOPIC": get_topic(ChatledgerSQLiteRecorder),
             }
         else:

@@ -11,6 +11,7 @@ are stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import deepcopy
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -118,3 +119,13 @@ class AttributedEvent(Aggregate.Event):
     correlation_id: str
     causation_id: str | None = None
     trace_id: str | None = None
+
+
+def project_events(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply `events` to `aggregate` in turn: `Repository.get`'s projector.
+
+    The library's `project_aggregate`, without its per-event `isinstance` against a runtime
+    `Protocol` (about a tenth of loading a session at a version)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate

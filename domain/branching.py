@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain.base import project_events
 from domain.context import CommandContext
 from domain.errors import InvalidInputError, InvalidVersionError, VersionConflictError
 from domain.session import MergePolicy, MergeSource, Session, SessionState
@@ -51,7 +52,9 @@ class BranchCommands:
                 "at_version", f"must be between 1 and {head.version}, got {version}"
             )
         source: Session = (
-            head if version == head.version else self.repository.get(source_id, version=version)
+            head
+            if version == head.version
+            else self.repository.get(source_id, version=version, projector_func=project_events)
         )
         for name, value in (("title", title), ("agent_id", agent_id), ("situation", situation)):
             if value is not None:

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Recording
 
 from domain.agent_commands import AgentCommands
+from domain.base import project_events
 from domain.branching import BranchCommands
 from domain.context import CommandContext
 from domain.erasure import ErasureCommands
@@ -261,7 +262,9 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             raise InvalidVersionError(
                 "version", f"must be between 1 and {head.version}, got {version}"
             )
-        session: Session = self.repository.get(session_id, version=version)
+        session: Session = self.repository.get(
+            session_id, version=version, projector_func=project_events
+        )
         return SessionState.of(session)
 
     def list_events(
@@ -286,7 +289,9 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         """The session now; `copy=False` (reads that change nothing) skips copying it out
         of the cache."""
         try:
-            session: Session = self.repository.get(session_id, deepcopy_from_cache=copy)
+            session: Session = self.repository.get(
+                session_id, deepcopy_from_cache=copy, projector_func=project_events
+            )
         except AggregateNotFoundError:
             raise SessionNotFoundError(session_id) from None
         if not isinstance(session, Session) or session.tenant_id != tenant_id:
@@ -297,7 +302,9 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         """The session at `version` (snapshot and events up to it), without loading its head:
         a stream that ends before `version` gives its head, which says how far it goes."""
         try:
-            session: Session = self.repository.get(session_id, version=version)
+            session: Session = self.repository.get(
+                session_id, version=version, projector_func=project_events
+            )
         except AggregateNotFoundError:
             raise SessionNotFoundError(session_id) from None
         if not isinstance(session, Session) or session.tenant_id != tenant_id:

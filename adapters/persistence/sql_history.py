@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic_core import to_json
+
 from adapters.persistence.sql_dialect import Dialect, ReadTransaction
 from domain.errors import InvalidInputError
 from domain.session import Session
@@ -120,7 +122,7 @@ class SqlHistoryView(HistoryView):
                 event.tenant_id,
                 message.id or "",
                 message.role,
-                d.json_in(message.model_dump(mode="json", exclude_none=True)),
+                to_json(message, exclude_none=True).decode(),
                 event.actor,
                 d.time_in(event.timestamp),
             ),
