@@ -22,8 +22,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 run: install
 	$(BIN)/chatledger serve
 
+# One worker per core: each worker has its own PostgreSQL database and temporary files.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: install
 	$(BIN)/ruff check .

@@ -135,8 +135,8 @@ class Settings(BaseSettings):
     """Page cache of each SQLite connection, MiB (SQLite's own default is 2): a long history
     read again comes from memory instead of the WAL file. Filled only as pages are read."""
     sqlite_mmap_mib: int = Field(default=MMAP_MIB, ge=0)
-    """Bytes of the SQLite file read through a memory map, MiB (0: none); address space, not
-    memory: pages are shared with the OS cache rather than copied per connection."""
+    """How much of the SQLite file is read through a memory map, MiB (0: none); address
+    space, not memory: pages are shared with the OS cache rather than copied per connection."""
 
     default_provider: str = "offline"
     """`offline` (no network, no key), `scripted`, `openai`, `anthropic`, `gemini`, or an

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -186,7 +185,7 @@ async def test_a_deleted_agent_answers_410_and_leaves_the_list(client: httpx.Asy
     assert [(a["id"], a["status"]) for a in hidden] == [(agent["id"], "deleted")]
 
 
-@pytest.mark.parametrize("agent_id", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("agent_id", ["6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4b", "not-a-uuid"])
 async def test_an_unknown_agent_is_not_found(client: httpx.AsyncClient, agent_id: str) -> None:
     for response in (
         await client.get(f"/v1/agents/{agent_id}"),
