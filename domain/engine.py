@@ -99,6 +99,12 @@ class SessionUpdate:
     context: dict[str, Any] | None = None
 
 
+def append_new(ctx: CommandContext, session: Session, messages: Sequence[Message]) -> None:
+    """Append checked messages to the session, each with a new id."""
+    for message in messages:
+        session.append_message(ctx, message.model_copy(update={"id": uuid4().hex}))
+
+
 class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Application[UUID]):
     """Commands and event-sourced queries on sessions (and, mixed in, agents)."""
 
@@ -129,8 +135,14 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         metadata: dict[str, Any] | None = None,
         render_templates: bool = False,
         session_id: UUID | None = None,
+        messages: Sequence[Message] = (),
     ) -> CommandResult:
-        """Start a session with its whole initial state."""
+        """Start a session with its whole initial state.
+
+        `messages`, when given, are its first messages (each with a new id), recorded with
+        `Created` in one transaction: the session never exists without them.
+        """
+        checked = self.checked_messages(messages) if messages else []
         check_text(title, "title")
         check_text(situation, "situation")
         for name, value in (("user_id", user_id), ("agent_id", agent_id)):
@@ -147,6 +159,7 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             render_templates=render_templates,
             session_id=session_id,
         )
+        append_new(ctx, session, checked)
         return self._record_changes(session)
 
     def append_messages(
@@ -161,8 +174,7 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         checked = self.checked_messages(messages)
 
         def decide(session: Session) -> None:
-            for message in checked:
-                session.append_message(ctx, message.model_copy(update={"id": uuid4().hex}))
+            append_new(ctx, session, checked)
 
         return self._change(ctx, session_id, decide, expected_version=expected_version)
 

@@ -21,7 +21,9 @@ from adapters.cli.options import (
     Cursor,
     DatabaseUrl,
     ExpectedVersion,
+    JsonMessage,
     Limit,
+    MessagesFile,
     Offset,
     Order,
     SessionId,
@@ -74,24 +76,8 @@ def append(
     role: Annotated[
         Role | None, typer.Option(help="Role of TEXT (default: user)", show_default=False)
     ] = None,
-    json_message: Annotated[
-        str | None,
-        typer.Option(
-            "--json-message",
-            metavar="JSON",
-            help='One message object, or {"messages": [...]} to append several atomically.',
-            show_default=False,
-        ),
-    ] = None,
-    file: Annotated[
-        str | None,
-        typer.Option(
-            "--file",
-            metavar="FILE",
-            help="Read the JSON of --json-message from FILE ('-' for stdin).",
-            show_default=False,
-        ),
-    ] = None,
+    json_message: JsonMessage = None,
+    file: MessagesFile = None,
     expected_version: ExpectedVersion = None,
     tenant: Tenant = None,
     actor: Actor = None,
@@ -147,10 +133,18 @@ def messages_given(
         return [MessageIn(role=role or "user", content=text).to_message()]
     if role is not None:
         raise CliInputError(f"--role applies to TEXT; put the role in the JSON of {given[0]}")
+    return json_messages(json_message, file)
+
+
+def json_messages(json_message: str | None, file: str | None) -> list[Message]:
+    """The messages of --json-message or --file (not both); none when neither is given."""
+    if json_message is not None and file is not None:
+        raise CliInputError("give the messages as --json-message or --file, not both")
     if json_message is not None:
         return parsed_messages("--json-message", json_value("--json-message", json_message))
-    assert file is not None
-    return parsed_messages("--file", json_value(f"--file {file}", text_file("--file", file)))
+    if file is not None:
+        return parsed_messages("--file", json_value(f"--file {file}", text_file("--file", file)))
+    return []
 
 
 def parsed_messages(option: str, document: Any) -> list[Message]:

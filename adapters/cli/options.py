@@ -64,6 +64,24 @@ Order = Annotated[Literal["asc", "desc"], typer.Option(help="Sort order.")]
 JsonObjectText = Annotated[
     str | None, typer.Option(metavar="JSON", help="A JSON object.", show_default=False)
 ]
+JsonMessage = Annotated[
+    str | None,
+    typer.Option(
+        "--json-message",
+        metavar="JSON",
+        help='One message object, or {"messages": [...]} for several, stored atomically.',
+        show_default=False,
+    ),
+]
+MessagesFile = Annotated[
+    str | None,
+    typer.Option(
+        "--file",
+        metavar="FILE",
+        help="Read the JSON of --json-message from FILE ('-' for stdin).",
+        show_default=False,
+    ),
+]
 
 
 def json_value(option: str, text: str) -> Any:

@@ -8,14 +8,17 @@ import typer
 
 from adapters.cli.database import command_context, load_settings, opened_ledger
 from adapters.cli.errors import CliInputError
+from adapters.cli.history import json_messages
 from adapters.cli.options import (
     Actor,
     AsJson,
     Cursor,
     DatabaseUrl,
     ExpectedVersion,
+    JsonMessage,
     JsonObjectText,
     Limit,
+    MessagesFile,
     Offset,
     Order,
     SessionId,
@@ -51,13 +54,16 @@ def create_session(
     render_templates: Annotated[
         bool, typer.Option("--render-templates", help="Render the situation as a template.")
     ] = False,
+    json_message: JsonMessage = None,
+    file: MessagesFile = None,
     tenant: Tenant = None,
     actor: Actor = None,
     database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create a session."""
+    """Create a session, with its first messages when --json-message or --file gives them."""
     settings = load_settings(database_url=database_url, tenant_id=tenant, actor=actor)
+    messages = json_messages(json_message, file)
     body = SessionCreate(
         title=title,
         user_id=user,
@@ -68,7 +74,9 @@ def create_session(
         render_templates=render_templates,
     )
     with opened_ledger(settings) as ledger:
-        state = ledger.create_session(command_context(settings), **body.model_dump())
+        state = ledger.create_session(
+            command_context(settings), **body.model_dump(exclude={"messages"}), messages=messages
+        )
     emit(SessionOut.of(state), as_json, render_session)
 
 

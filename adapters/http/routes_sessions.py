@@ -57,8 +57,9 @@ Order = Literal["asc", "desc"]
 def create_session(
     ledger: LedgerDep, ctx: ContextDep, response: Response, body: SessionCreate | None = None
 ) -> SessionOut:
-    """Create a session; every field is optional. `Location` names the new session."""
-    state = ledger.create_session(ctx, **(body or SessionCreate()).model_dump())
+    """Create a session; every field is optional. `messages` are its first messages, stored
+    with it atomically (each gets a new id). `Location` names the new session."""
+    state = ledger.create_session(ctx, **(body or SessionCreate()).fields())
     response.headers["Location"] = f"/v1/sessions/{state.id}"
     response.headers["ETag"] = etag(state.version)
     return SessionOut.of(state)

@@ -26,18 +26,6 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SessionCreate(Input):
-    """A new session: every field optional."""
-
-    title: str = ""
-    user_id: str | None = None
-    agent_id: str | None = None
-    situation: str = ""
-    context: dict[str, Any] = Field(default_factory=dict)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    render_templates: bool = False
-
-
 class SessionPatch(Input):
     """Fields to change: PATCH merges them in (metadata and context as JSON Merge Patch),
     PUT replaces all of them (omitted ones are reset)."""
@@ -58,6 +46,27 @@ class MessageIn(Input):
 
     def to_message(self) -> Message:
         return Message.model_validate(self.model_dump(exclude_none=True))
+
+
+class SessionCreate(Input):
+    """A new session: every field optional. `messages` are its first messages, recorded
+    with it in one transaction."""
+
+    title: str = ""
+    user_id: str | None = None
+    agent_id: str | None = None
+    situation: str = ""
+    context: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    render_templates: bool = False
+    messages: list[MessageIn] = Field(default_factory=list)
+
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments of `Ledger.create_session`."""
+        return {
+            **self.model_dump(exclude={"messages"}),
+            "messages": [m.to_message() for m in self.messages],
+        }
 
 
 class MessagesIn(Input):

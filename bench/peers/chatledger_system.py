@@ -4,6 +4,11 @@ Projections run inline (the default): a write returns once its views are updated
 `caught_up` only checks that no projection lags. The state at M messages is
 `get_state(version=M + 1)` (version 1 is the session's `Created`).
 
+A session is created by its first write, `create_session(…, messages=…)`, as the peers'
+sessions are (the Agents SDK inserts its session row with the first items, LangGraph's
+thread begins with its first checkpoint, the raw floor has no session row): one write,
+one commit, per `append`.
+
 `ChatledgerChat` runs a chat turn with `Ledger.chat(ctx, session_id, text)` on a ledger
 whose default provider is OpenAI at the fake server's URL: the history recalled, the
 request sent (chatledger always streams from the provider), the reply recorded.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from adapters.bootstrap import open_ledger
 from adapters.settings import Settings
@@ -28,6 +34,12 @@ def _label(target: Target) -> str:
     return f"chatledger on {'SQLite' if target.backend == 'sqlite' else 'PostgreSQL'}"
 
 
+class Handle:
+    """A session of the suite: its id once its first write has created it."""
+
+    id: UUID | None = None
+
+
 class ChatledgerSystem:
     name = "chatledger"
 
@@ -37,13 +49,16 @@ class ChatledgerSystem:
         self.ledger = open_ledger(Settings(database_url=target.url))
 
     def create_session(self) -> Any:
-        return self.ledger.create_session(CTX, title="bench").id
+        return Handle()
 
     def prepare(self, turns: Sequence[Turn]) -> list[Message]:
         return [Message(role=t.role, content=[TextBlock(text=t.text)]) for t in turns]
 
-    def append(self, session: Any, prepared: list[Message]) -> None:
-        self.ledger.append_messages(CTX, session, prepared)
+    def append(self, session: Handle, prepared: list[Message]) -> None:
+        if session.id is None:
+            session.id = self.ledger.create_session(CTX, title="bench", messages=prepared).id
+        else:
+            self.ledger.append_messages(CTX, session.id, prepared)
 
     def end_session(self, session: Any) -> None:
         pass
@@ -53,14 +68,14 @@ class ChatledgerSystem:
         if lagging:
             raise RuntimeError(f"projections behind after inline writes: {lagging}")
 
-    def history(self, session: Any) -> int:
-        return len(self.ledger.get_state(TENANT, session).messages)
+    def history(self, session: Handle) -> int:
+        return len(self.ledger.get_state(TENANT, session.id).messages)
 
-    def page(self, session: Any, limit: int) -> int:
-        return len(self.ledger.list_messages(TENANT, session, limit=limit, order="desc").data)
+    def page(self, session: Handle, limit: int) -> int:
+        return len(self.ledger.list_messages(TENANT, session.id, limit=limit, order="desc").data)
 
-    def state_at(self, session: Any, messages: int) -> int:
-        return len(self.ledger.get_state(TENANT, session, version=messages + 1).messages)
+    def state_at(self, session: Handle, messages: int) -> int:
+        return len(self.ledger.get_state(TENANT, session.id, version=messages + 1).messages)
 
     def view_names(self) -> list[str]:
         return [status.name for status in self.ledger.projection_status()]

@@ -56,6 +56,36 @@ def test_a_session_is_created_listed_shown_and_deleted(
     one_line_error(gone, 1, f"session {session_id} was deleted")
 
 
+def test_a_session_is_created_with_its_first_messages(
+    chatledger: Run, chatledger_json: RunJson, one_line_error: Callable[..., str]
+) -> None:
+    batch = json.dumps(
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]}
+    )
+
+    created = chatledger_json("sessions", "create", "--title", "Imported", "--json-message", batch)
+    from_stdin = chatledger_json(
+        "sessions", "create", "--file", "-", stdin='{"role": "user", "content": "Alone"}'
+    )
+
+    assert (created["version"], created["message_count"]) == (3, 2)
+    history = chatledger_json("history", created["id"])
+    assert [(m["role"], m["content"][0]["text"]) for m in history["data"]] == [
+        ("user", "Hi"),
+        ("assistant", "Hey"),
+    ]
+    assert (from_stdin["version"], from_stdin["message_count"]) == (2, 1)
+    both = chatledger(
+        "sessions", "create", "--json-message", batch, "--file", "-", stdin=batch, exit_code=2
+    )
+    one_line_error(both, 2, "--json-message or --file, not both")
+    invalid = chatledger(
+        "sessions", "create", "--json-message", '{"messages": [{"role": "x"}]}', exit_code=2
+    )
+    one_line_error(invalid, 2, "--json-message")
+    assert len(chatledger_json("sessions", "list")["data"]) == 2
+
+
 def test_user_text_is_printed_as_typed_not_as_markup(chatledger: Run) -> None:
     title = "[bold]not bold[/bold] :smile:"
 

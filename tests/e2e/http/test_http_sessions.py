@@ -44,6 +44,53 @@ async def test_creating_a_session_answers_201_with_its_location_and_etag(
     assert body["message_count"] == 0
 
 
+async def test_a_session_is_created_with_its_first_messages(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/v1/sessions",
+        json={
+            "title": "Imported",
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": [{"type": "text", "text": "Hello!"}]},
+            ],
+        },
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["version"], body["message_count"]) == (3, 2)
+    assert response.headers["etag"] == '"3"'
+    listed = (await client.get(f"/v1/sessions/{body['id']}/messages")).json()["data"]
+    assert [(m["role"], m["content"][0]["text"], m["version"]) for m in listed] == [
+        ("user", "Hi", 2),
+        ("assistant", "Hello!", 3),
+    ]
+
+
+async def test_a_session_with_an_invalid_first_message_is_refused_and_not_created(
+    client: httpx.AsyncClient,
+) -> None:
+    bad_role = await client.post(
+        "/v1/sessions", json={"messages": [{"role": "user", "content": "ok"}, {"role": "x"}]}
+    )
+    nul = await client.post(
+        "/v1/sessions",
+        json={
+            "messages": [{"role": "user", "content": "ok"}, {"role": "user", "content": "a\u0000"}]
+        },
+    )
+
+    assert bad_role.status_code == 422
+    assert bad_role.headers["content-type"].startswith("application/problem+json")
+    assert bad_role.json()["field"] == "body.messages[1].role"
+    assert nul.status_code == 422
+    assert nul.headers["content-type"].startswith("application/problem+json")
+    assert "messages[1]" in nul.json()["field"]
+    assert (await client.get("/v1/sessions")).json()["data"] == []
+
+
 async def test_a_session_created_without_a_body_has_the_defaults(
     client: httpx.AsyncClient,
 ) -> None:
