@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
+
 from domain.errors import InvalidInputError
 from domain.validation import check_text
 
@@ -26,7 +28,7 @@ class Page(Generic[T]):
 
 def encode_cursor(position: dict[str, Any]) -> str:
     """An opaque, URL-safe token for a keyset position."""
-    raw = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    raw = orjson.dumps(position, option=orjson.OPT_SORT_KEYS)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -8,7 +8,7 @@ the very transaction that records the events it reads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -26,6 +26,11 @@ class Datastore(Protocol):
     def transaction(self, *, commit: bool) -> Any: ...
 
     def get_connection(self, **kwargs: Any) -> Any: ...
+
+    @property
+    def pool(self) -> Any:
+        """On SQLite, a `ChatledgerSQLitePool` (its `reader()` serves statement reads)."""
+        ...
 
 
 class SqlViewStore(ViewStore):
@@ -68,7 +73,10 @@ class SqlViewStore(ViewStore):
             with self.datastore.get_connection() as connection, connection.cursor() as cursor:
                 yield cursor
             return
-        with self.datastore.get_connection(commit=False) as connection:
+        reader = self.datastore.pool.reader()  # this thread's own; None: in-memory
+        with (
+            nullcontext(reader) if reader else self.datastore.get_connection(commit=False)
+        ) as connection:
             cursor = connection.cursor()
             try:
                 yield cursor

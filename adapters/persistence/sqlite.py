@@ -9,13 +9,14 @@ WAL after an erasure.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, StoredEvent
+from eventsourcing.persistence import ConnectionPoolClosedError, InterfaceError, StoredEvent
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteAggregateRecorder,
@@ -86,6 +87,40 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
         super().__init__(*args, **kwargs)
         self.cache_mib = cache_mib
         self.mmap_mib = mmap_mib
+        self._readers = threading.local()
+        self._reader_connections: list[SQLiteConnection] = []
+        self._readers_lock = threading.Lock()
+
+    def reader(self) -> SQLiteConnection | None:
+        """This thread's own connection for reads of one statement each (autocommit mode),
+        opened on first use and closed with the pool; None for an in-memory database,
+        whose connections the pool shares out.
+
+        A single SELECT reads one consistent snapshot by itself and leaves no transaction
+        open, so it needs none of the pool's checkout: its semaphore, conditions and
+        queue cost more than a 50-message page of history takes SQLite to read.
+        """
+        if self.is_sqlite_memory_mode:
+            return None
+        if self._closed:
+            raise ConnectionPoolClosedError
+        connection: SQLiteConnection | None = getattr(self._readers, "connection", None)
+        if connection is None:
+            connection = self._create_connection()
+            with self._readers_lock:
+                if self._closed:
+                    connection.close()
+                    raise ConnectionPoolClosedError
+                self._reader_connections.append(connection)
+            self._readers.connection = connection
+        return connection
+
+    def close(self) -> None:
+        with self._readers_lock:
+            super().close()
+            for connection in self._reader_connections:
+                connection.close()
+            self._reader_connections.clear()
 
     def _create_connection(self) -> SQLiteConnection:
         raw = self._configured_connection()._sqlite_conn
@@ -169,8 +204,11 @@ class StatementReads:
         if limit is not None:
             statement += "LIMIT ? "
             params.append(limit)
+        reader = self.datastore.pool.reader()  # this thread's own; None: in-memory
         with (
-            self.datastore.get_connection(commit=False) as connection,
+            (
+                nullcontext(reader) if reader else self.datastore.get_connection(commit=False)
+            ) as connection,
             StatementTransaction(connection, commit=False) as cursor,
             cursor,
         ):

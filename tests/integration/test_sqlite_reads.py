@@ -1,5 +1,6 @@
 """SQLite reads: connections with a page cache and memory map sized by the settings, and
-events and snapshots read with one statement each, outside any transaction.
+events, snapshots and view pages read with one statement each, outside any transaction, on
+the thread's own connection.
 
 The statement reads must return exactly what the library's transactional reads return,
 for every combination of bounds, order and limit, and translate driver errors as the
@@ -8,12 +9,14 @@ library does.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import ConnectionPoolClosedError, OperationalError
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from adapters.bootstrap import open_ledger
@@ -116,11 +119,76 @@ def test_the_state_at_a_version_is_unchanged(ledger: Ledger) -> None:
 
 def test_a_statement_read_leaves_no_transaction_open(ledger: Ledger) -> None:
     session_id = _recorded_session(ledger, 3)
-    pool = ledger.engine.recorder.datastore.pool
-    connection = pool.get_connection(is_writer=False)
-    pool.put_connection(connection)
+    reader = ledger.engine.recorder.datastore.pool.reader()
     ledger.engine.recorder.select_events(session_id)
-    assert not connection._sqlite_conn.in_transaction
+    assert not reader._sqlite_conn.in_transaction
+    ledger.list_messages(CTX.tenant_id, session_id, limit=2)
+    assert not reader._sqlite_conn.in_transaction
+
+
+def _reader_in_a_thread(ledger: Ledger, session_id: UUID) -> tuple[Any, int]:
+    """The reader of a new thread, and how many messages that thread read first."""
+    found: list[Any] = []
+
+    def read() -> None:
+        count = len(ledger.list_messages(CTX.tenant_id, session_id).data)
+        found.extend([ledger.engine.recorder.datastore.pool.reader(), count])
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    return found[0], found[1]
+
+
+def test_statement_reads_use_one_connection_per_thread_outside_the_pool(ledger: Ledger) -> None:
+    session_id = _recorded_session(ledger, 3)
+    pool = ledger.engine.recorder.datastore.pool
+    mine = pool.reader()
+
+    other, count = _reader_in_a_thread(ledger, session_id)
+
+    assert count == 3
+    assert pool.reader() is mine
+    assert other is not mine
+    assert mine not in pool._pool and other not in pool._pool
+
+
+def test_a_reader_opened_before_a_write_sees_it(ledger: Ledger) -> None:
+    session_id = _recorded_session(ledger, 3)
+    assert len(ledger.list_messages(CTX.tenant_id, session_id).data) == 3
+
+    ledger.append_messages(CTX, session_id, [Message.user("fourth")])
+
+    texts = [e.message.text for e in ledger.list_messages(CTX.tenant_id, session_id).data]
+    assert texts[-1] == "fourth"
+    assert len(ledger.get_state(CTX.tenant_id, session_id).messages) == 4
+
+
+def test_closing_the_ledger_closes_every_thread_s_reader(sqlite_url: str) -> None:
+    ledger = open_ledger(Settings(database_url=sqlite_url))
+    session_id = _recorded_session(ledger, 2)
+    pool = ledger.engine.recorder.datastore.pool
+    mine = pool.reader()
+    other, _ = _reader_in_a_thread(ledger, session_id)
+
+    ledger.close()
+
+    for reader in (mine, other):
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            reader._sqlite_conn.execute("SELECT 1")
+    with pytest.raises(ConnectionPoolClosedError):
+        pool.reader()
+
+
+def test_an_in_memory_database_reads_through_the_pool() -> None:
+    ledger = open_ledger(Settings(database_url="sqlite:///:memory:"))
+    try:
+        assert ledger.engine.recorder.datastore.pool.reader() is None
+        session_id = _recorded_session(ledger, 2)
+        assert len(ledger.list_messages(CTX.tenant_id, session_id).data) == 2
+        assert len(ledger.get_state(CTX.tenant_id, session_id, version=2).messages) == 1
+    finally:
+        ledger.close()
 
 
 def test_driver_errors_are_translated_as_the_librarys_reads_translate_them(
