@@ -121,3 +121,16 @@ async def test_a_message_over_the_message_limit_is_refused_naming_it(
         assert refused.json()["title"] == "Limit exceeded"
     assert await _version(client, sid) == 1
     assert (await client.get(f"/v1/sessions/{sid}/messages")).json()["data"] == []
+
+
+async def test_a_first_message_over_the_message_limit_refuses_the_session(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"title": "big", "messages": [{"role": "user", "content": "z" * MAX_MESSAGE_BYTES}]}
+
+    response = await client.post("/v1/sessions", json=body)
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["field"] == "messages[0]"
+    assert (await client.get("/v1/sessions")).json()["data"] == []
