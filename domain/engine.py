@@ -160,7 +160,10 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
             session_id=session_id,
         )
         append_new(ctx, session, checked)
-        return self._record_changes(session)
+        try:
+            return self._record_changes(session)
+        except IntegrityError:  # the id is taken (or a view holds rows under it)
+            raise VersionConflictError(session.id, expected=0, actual=None) from None
 
     def append_messages(
         self,

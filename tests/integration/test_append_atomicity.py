@@ -11,7 +11,6 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError
 
 from adapters.bootstrap import open_ledger
 from adapters.settings import Settings, parse_database_url
@@ -108,7 +107,7 @@ def test_a_session_whose_first_messages_fail_to_record_is_not_created(database_u
         )
         before = _counts(tamper, schema)
 
-        with pytest.raises(IntegrityError):
+        with pytest.raises(VersionConflictError, match="expected version 0"):
             ledger.create_session(
                 CTX, session_id=session_id, messages=[Message.user("a"), Message.user("b")]
             )
@@ -134,5 +133,22 @@ def test_a_session_with_an_invalid_first_message_is_refused_before_anything_is_w
 
         assert ledger.list_sessions(SessionQuery(tenant_id="t1")).data == []
         assert ledger.engine.recorder.max_notification_id() in (None, 0)
+    finally:
+        ledger.close()
+
+
+def test_a_session_id_already_taken_is_a_version_conflict(database_url: str) -> None:
+    ledger = open_ledger(Settings(database_url=database_url))
+    try:
+        taken = ledger.create_session(CTX, title="first", messages=[Message.user("kept")])
+
+        with pytest.raises(VersionConflictError, match="expected version 0"):
+            ledger.create_session(
+                CTX, session_id=taken.id, title="second", messages=[Message.user("lost")]
+            )
+
+        state = ledger.get_state("t1", taken.id)
+        assert (state.session.title, state.session.version) == ("first", 2)
+        assert [e.message.text for e in state.messages] == ["kept"]
     finally:
         ledger.close()
