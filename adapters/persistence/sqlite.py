@@ -3,7 +3,8 @@
 Connections register `json_contains` (PostgreSQL's `@>` for metadata filters)
 and zero deleted content (`secure_delete`); the application recorder stores
 data keys and applies projections in the insert transaction, and empties the
-WAL after an erasure.
+WAL after an erasure. Reads of one statement (events, snapshots, history pages)
+run on each thread's own connection, outside the pool.
 """
 
 from __future__ import annotations

@@ -36,21 +36,30 @@ def _counts(tamper: Tamper, schema: str | None) -> list[int]:
     return [*counts, tamper.execute(f"SELECT SUM(position) FROM {positions}")[0][0]]
 
 
-def test_an_append_whose_view_write_fails_records_nothing(database_url: str) -> None:
+def _schema_and_history(database_url: str) -> tuple[str | None, str]:
     db = parse_database_url(database_url)
     schema = db.schema if db.backend == "postgres" else None
-    history = f'"{schema}"."history_messages"' if schema else "history_messages"
+    return schema, f'"{schema}"."history_messages"' if schema else "history_messages"
+
+
+def _plant_history_row(tamper: Tamper, history: str, session_id: str) -> None:
+    """A row under the key the session's version 3 will take, so writing it fails."""
+    tamper.execute(
+        f"INSERT INTO {history} (session_id, version, seq, tenant_id, message_id, role,"
+        " message, actor, created_at) VALUES (?, 3, 0, 't1', 'planted', 'user', '{}', 'x',"
+        " '2026-01-01T00:00:00+00:00')",
+        [session_id],
+    )
+
+
+def test_an_append_whose_view_write_fails_records_nothing(database_url: str) -> None:
+    schema, history = _schema_and_history(database_url)
     ledger = open_ledger(Settings(database_url=database_url))
     tamper = Tamper(database_url)
     try:
         session_id = str(ledger.create_session(CTX, title="atomic").id)
         ledger.append_messages(CTX, session_id, [Message.user("one")])
-        tamper.execute(
-            f"INSERT INTO {history} (session_id, version, seq, tenant_id, message_id, role,"
-            " message, actor, created_at) VALUES (?, 3, 0, 't1', 'planted', 'user', '{}', 'x',"
-            " '2026-01-01T00:00:00+00:00')",
-            [session_id],
-        )
+        _plant_history_row(tamper, history, session_id)
         before = _counts(tamper, schema)
 
         with pytest.raises(VersionConflictError):
@@ -92,19 +101,12 @@ def test_a_session_created_with_messages_records_them_with_it(database_url: str)
 
 
 def test_a_session_whose_first_messages_fail_to_record_is_not_created(database_url: str) -> None:
-    db = parse_database_url(database_url)
-    schema = db.schema if db.backend == "postgres" else None
-    history = f'"{schema}"."history_messages"' if schema else "history_messages"
+    schema, history = _schema_and_history(database_url)
     ledger = open_ledger(Settings(database_url=database_url))
     tamper = Tamper(database_url)
     try:
         session_id = uuid4()
-        tamper.execute(
-            f"INSERT INTO {history} (session_id, version, seq, tenant_id, message_id, role,"
-            " message, actor, created_at) VALUES (?, 3, 0, 't1', 'planted', 'user', '{}', 'x',"
-            " '2026-01-01T00:00:00+00:00')",
-            [str(session_id)],
-        )
+        _plant_history_row(tamper, history, str(session_id))
         before = _counts(tamper, schema)
 
         with pytest.raises(VersionConflictError, match="expected version 0"):
