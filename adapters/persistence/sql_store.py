@@ -8,7 +8,7 @@ the very transaction that records the events it reads.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -29,7 +29,7 @@ class Datastore(Protocol):
 
     @property
     def pool(self) -> Any:
-        """On SQLite, a `ChatledgerSQLitePool` (its `reader()` serves statement reads)."""
+        """On SQLite, a `ChatledgerSQLitePool` (its `reading()` serves statement reads)."""
         ...
 
 
@@ -73,10 +73,7 @@ class SqlViewStore(ViewStore):
             with self.datastore.get_connection() as connection, connection.cursor() as cursor:
                 yield cursor
             return
-        reader = self.datastore.pool.reader()  # this thread's own; None: in-memory
-        with (
-            nullcontext(reader) if reader else self.datastore.get_connection(commit=False)
-        ) as connection:
+        with self.datastore.pool.reading() as connection:
             cursor = connection.cursor()
             try:
                 yield cursor

@@ -1,6 +1,6 @@
 """SQLite reads: connections with a page cache and memory map sized by the settings, and
 events, snapshots and view pages read with one statement each, outside any transaction, on
-the thread's own connection.
+reader connections kept apart from the pool's checkout.
 
 The statement reads must return exactly what the library's transactional reads return,
 for every combination of bounds, order and limit, and translate driver errors as the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
@@ -119,38 +120,66 @@ def test_the_state_at_a_version_is_unchanged(ledger: Ledger) -> None:
 
 def test_a_statement_read_leaves_no_transaction_open(ledger: Ledger) -> None:
     session_id = _recorded_session(ledger, 3)
-    reader = ledger.engine.recorder.datastore.pool.reader()
+    pool = ledger.engine.recorder.datastore.pool
     ledger.engine.recorder.select_events(session_id)
-    assert not reader._sqlite_conn.in_transaction
     ledger.list_messages(CTX.tenant_id, session_id, limit=2)
-    assert not reader._sqlite_conn.in_transaction
+
+    assert pool._idle_readers
+    assert not any(reader._sqlite_conn.in_transaction for reader in pool._idle_readers)
 
 
-def _reader_in_a_thread(ledger: Ledger, session_id: UUID) -> tuple[Any, int]:
-    """The reader of a new thread, and how many messages that thread read first."""
-    found: list[Any] = []
-
-    def read() -> None:
-        count = len(ledger.list_messages(CTX.tenant_id, session_id).data)
-        found.extend([ledger.engine.recorder.datastore.pool.reader(), count])
-
-    thread = threading.Thread(target=read)
-    thread.start()
-    thread.join()
-    return found[0], found[1]
-
-
-def test_statement_reads_use_one_connection_per_thread_outside_the_pool(ledger: Ledger) -> None:
+def test_statement_reads_reuse_an_idle_reader_outside_the_pool(ledger: Ledger) -> None:
     session_id = _recorded_session(ledger, 3)
     pool = ledger.engine.recorder.datastore.pool
-    mine = pool.reader()
 
-    other, count = _reader_in_a_thread(ledger, session_id)
+    for _ in range(3):
+        ledger.list_messages(CTX.tenant_id, session_id)
+        ledger.get_state(CTX.tenant_id, session_id, version=2)
 
-    assert count == 3
-    assert pool.reader() is mine
-    assert other is not mine
-    assert mine not in pool._pool and other not in pool._pool
+    assert len(pool._readers) == 1
+    assert pool._idle_readers == pool._readers
+    assert pool._readers[0] not in pool._pool
+
+
+def test_readers_opened_by_a_burst_beyond_the_pool_size_are_closed_after_it(
+    ledger: Ledger,
+) -> None:
+    pool = ledger.engine.recorder.datastore.pool
+    burst = pool.pool_size + 2
+    with ExitStack() as stack:
+        held = [stack.enter_context(pool.reading()) for _ in range(burst)]
+        assert len(set(map(id, held))) == burst
+
+    assert len(pool._idle_readers) == len(pool._readers) == pool.pool_size
+    closed = [c for c in held if c not in pool._readers]
+    assert len(closed) == 2
+    for connection in closed:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection._sqlite_conn.execute("SELECT 1")
+
+
+def test_concurrent_reads_each_have_their_own_reader(ledger: Ledger) -> None:
+    session_id = _recorded_session(ledger, 3)
+    pool = ledger.engine.recorder.datastore.pool
+    barrier = threading.Barrier(3)
+    held: list[int] = []
+    counts: list[int] = []
+
+    def read() -> None:
+        with pool.reading() as connection:
+            barrier.wait(timeout=10)  # all three hold a reader at once
+            held.append(id(connection))
+        counts.append(len(ledger.list_messages(CTX.tenant_id, session_id).data))
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(set(held)) == 3
+    assert counts == [3, 3, 3]
+    assert len(pool._readers) == 3
 
 
 def test_a_reader_opened_before_a_write_sees_it(ledger: Ledger) -> None:
@@ -164,29 +193,35 @@ def test_a_reader_opened_before_a_write_sees_it(ledger: Ledger) -> None:
     assert len(ledger.get_state(CTX.tenant_id, session_id).messages) == 4
 
 
-def test_closing_the_ledger_closes_every_thread_s_reader(sqlite_url: str) -> None:
+def test_closing_the_ledger_closes_every_reader(sqlite_url: str) -> None:
     ledger = open_ledger(Settings(database_url=sqlite_url))
     session_id = _recorded_session(ledger, 2)
     pool = ledger.engine.recorder.datastore.pool
-    mine = pool.reader()
-    other, _ = _reader_in_a_thread(ledger, session_id)
+    with pool.reading(), pool.reading():
+        ledger.list_messages(CTX.tenant_id, session_id)
+    readers = list(pool._readers)
+    assert len(readers) == 3
 
     ledger.close()
 
-    for reader in (mine, other):
+    for reader in readers:
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             reader._sqlite_conn.execute("SELECT 1")
     with pytest.raises(ConnectionPoolClosedError):
-        pool.reader()
+        pool.reading().__enter__()
 
 
 def test_an_in_memory_database_reads_through_the_pool() -> None:
     ledger = open_ledger(Settings(database_url="sqlite:///:memory:"))
     try:
-        assert ledger.engine.recorder.datastore.pool.reader() is None
+        pool = ledger.engine.recorder.datastore.pool
+        with pool.reading() as connection:
+            assert id(connection) in pool._in_use
+        assert pool._readers == []
         session_id = _recorded_session(ledger, 2)
         assert len(ledger.list_messages(CTX.tenant_id, session_id).data) == 2
         assert len(ledger.get_state(CTX.tenant_id, session_id, version=2).messages) == 1
+        assert pool._readers == []
     finally:
         ledger.close()
 
