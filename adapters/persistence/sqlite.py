@@ -187,8 +187,8 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
 
 
 class Reading:
-    """The context manager of `ChatledgerSQLitePool.reading()` (a class: a generator-based
-    one would cost a statement read about as much as the checkout it avoids)."""
+    """The context manager of `ChatledgerSQLitePool.reading()`: a class, as it is on the
+    path of every statement read, where a generator-based one costs more."""
 
     __slots__ = ("connection", "pool")
 
