@@ -108,6 +108,8 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
 
     def take_reader(self) -> SQLiteConnection:
         """An idle reader connection, or a new one."""
+        if self._closed:
+            raise ConnectionPoolClosedError
         try:
             return self._idle_readers.pop()
         except IndexError:
@@ -121,6 +123,7 @@ class ChatledgerSQLitePool(SQLiteConnectionPool):
         return connection
 
     def put_reader(self, connection: SQLiteConnection) -> None:
+        """Keep `connection` for the next read, or close it when enough are idle."""
         if not self._closed and len(self._idle_readers) < self.pool_size:
             self._idle_readers.append(connection)
             return
@@ -201,8 +204,6 @@ class Reading:
         if pool.is_sqlite_memory_mode:
             self.connection = pool.get_connection(is_writer=False)
         else:
-            if pool._closed:
-                raise ConnectionPoolClosedError
             self.connection = pool.take_reader()
         return self.connection
 
