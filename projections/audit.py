@@ -12,7 +12,7 @@ projections only; concrete SQL lives in the adapters.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -137,7 +137,8 @@ class AuditView:
     """Rows of the audit trail; writes go through the caller's cursor."""
 
     @abstractmethod
-    def add_entry(self, cursor: Cursor, entry: AuditEntry) -> None: ...
+    def add_entries(self, cursor: Cursor, entries: Sequence[AuditEntry]) -> None:
+        """New entries, in order of position."""
 
     @abstractmethod
     def clear(self, cursor: Cursor) -> None: ...
@@ -170,6 +171,8 @@ class AuditProjection(Projection[AuditView]):
         raise TypeError("the audit needs each event's position: call process_at")
 
     def process_at(self, event: Any, cursor: Cursor, position: int) -> None:
-        entry = audit_entry(event, position)
-        if entry is not None:
-            self.view.add_entry(cursor, entry)
+        self.process_batch([(event, position)], cursor)
+
+    def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
+        entries = [audit_entry(event, position) for event, position in batch]
+        self.view.add_entries(cursor, [entry for entry in entries if entry is not None])

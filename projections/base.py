@@ -24,6 +24,8 @@ class Cursor(Protocol):
 
     def execute(self, sql: Any, params: Any = ..., /) -> Any: ...
 
+    def executemany(self, sql: Any, params_seq: Any, /) -> Any: ...
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> Any: ...
@@ -93,6 +95,15 @@ class Projection(ABC, Generic[TView]):
         except KeyError:
             handler = self._handlers[cls] = self._handler(cls)
         handler(event, cursor)
+
+    def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
+        """Apply events recorded together, each with its log position, in order.
+
+        One event at a time here; views that can write a run of events in fewer statements
+        (one `executemany`, one update for many messages) override it, to the same rows.
+        """
+        for event, position in batch:
+            self.process_at(event, cursor, position)
 
     def _handler(self, event_type: type) -> Callable[[Any, Cursor], None]:
         """`process_event` for events of `event_type`, bound to this projection.

@@ -14,8 +14,10 @@ a version. Imports domain and projections only; concrete SQL lives in the adapte
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any, ClassVar, Literal
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -213,7 +215,8 @@ class HistoryView:
         """The session was deleted (or erased): its pages are the engine's to refuse."""
 
     @abstractmethod
-    def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None: ...
+    def add_messages(self, cursor: Cursor, events: Sequence[Session.MessageAppended]) -> None:
+        """Messages appended by their sessions, in order."""
 
     @abstractmethod
     def inherit(
@@ -278,6 +281,15 @@ class HistoryProjection(Projection[HistoryView]):
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)
 
+    def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
+        """Each run of `MessageAppended` events goes to the view in one statement."""
+        for appended, run in groupby(batch, key=_is_appended):
+            if appended:
+                self.view.add_messages(cursor, [event for event, _ in run])
+            else:
+                for event, position in run:
+                    self.process_at(event, cursor, position)
+
     @singledispatchmethod
     def process_event(self, event: Any, cursor: Cursor) -> None:
         """Other events do not change the rows."""
@@ -288,7 +300,7 @@ class HistoryProjection(Projection[HistoryView]):
 
     @process_event.register
     def _(self, event: Session.MessageAppended, cursor: Cursor) -> None:
-        self.view.add_message(cursor, event)
+        self.view.add_messages(cursor, [event])
 
     @process_event.register
     def _(self, event: Session.Forked, cursor: Cursor) -> None:
@@ -318,3 +330,7 @@ class HistoryProjection(Projection[HistoryView]):
         self.view.start_session(cursor, event)
         windows = [(s.session_id, s.cleared_at_version, s.version) for s in event.sources]
         self.view.inherit(cursor, event, windows, interleave=event.policy == "interleave")
+
+
+def _is_appended(item: tuple[Any, int]) -> bool:
+    return isinstance(item[0], Session.MessageAppended)

@@ -89,9 +89,13 @@ class ProjectionRunner:
             if name not in moved:
                 continue
             topics = self._topics[name]
-            for event, topic, position in zip(events, event_topics, ids, strict=True):
-                if topics is None or topic in topics:
-                    projection.process_at(event, cursor, position)
+            batch = [
+                (event, position)
+                for event, topic, position in zip(events, event_topics, ids, strict=True)
+                if topics is None or topic in topics
+            ]
+            if batch:
+                projection.process_batch(batch, cursor)
         if len(moved) == len(self.projections):
             self._inline.position = ids[-1]
 
@@ -200,10 +204,14 @@ class ProjectionRunner:
     ) -> None:
         """Apply the notifications of the projection's topics, in the caller's transaction."""
         topics = self._topics[projection.name]
-        for notification in notifications:
-            if topics is None or notification.topic in topics:
-                event = self.app.mapper.to_domain_event(notification)
-                projection.process_at(event, cursor, notification.id)
+        to_domain_event = self.app.mapper.to_domain_event
+        batch = [
+            (to_domain_event(notification), notification.id)
+            for notification in notifications
+            if topics is None or notification.topic in topics
+        ]
+        if batch:
+            projection.process_batch(batch, cursor)
 
     def _catch_up_one(
         self, projection: Projection[Any], on_progress: Progress | None = None

@@ -10,9 +10,12 @@ Imports domain and projections only; concrete SQL lives in the adapters.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any, ClassVar, Literal
+from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
@@ -98,6 +101,18 @@ class SessionListProjection(Projection[SessionListView]):
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)
 
+    def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
+        """A run of one session's `MessageAppended` events is one update, to the row
+        they would leave one by one: the count grows by the run's length, the version
+        and time are the last event's."""
+        for session_id, run in groupby(batch, key=_appended_to):
+            if session_id is None:
+                for event, position in run:
+                    self.process_at(event, cursor, position)
+            else:
+                events = [event for event, _ in run]
+                self.view.touch(cursor, events[-1], message_delta=len(events))
+
     @singledispatchmethod
     def process_event(self, event: Any, cursor: Cursor) -> None:
         """Events that do not show in the list still move its version and time."""
@@ -132,3 +147,9 @@ class SessionListProjection(Projection[SessionListView]):
     @process_event.register
     def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
         self.view.touch(cursor, event, title=ERASED, metadata={}, status="erased")
+
+
+def _appended_to(item: tuple[Any, int]) -> UUID | None:
+    """The session a `MessageAppended` event was appended to; None for other events."""
+    event = item[0]
+    return event.originator_id if isinstance(event, Session.MessageAppended) else None

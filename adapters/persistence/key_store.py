@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.master_key import MasterKeyError
-from adapters.persistence.sql_dialect import Dialect, ReadTransaction
+from adapters.persistence.sql_dialect import Dialect, ReadTransaction, execute_rows
 from projections.base import Cursor
 
 NONCE_BYTES = 12
@@ -85,11 +85,8 @@ class KeyStore:
 
     def insert(self, cursor: Cursor, keys: Iterable[tuple[UUID, str, bytes]]) -> None:
         """Store new keys (a key already stored under the name is an integrity error)."""
-        rows = self.rows(keys)
-        if rows:
-            sql = self.d.sql(f"INSERT INTO {self.t} (session_id, name, wrapped) VALUES (?, ?, ?)")
-            for row in rows:
-                cursor.execute(sql, row)
+        sql = self.d.sql(f"INSERT INTO {self.t} (session_id, name, wrapped) VALUES (?, ?, ?)")
+        execute_rows(cursor, sql, self.rows(keys))
 
     def destroy(self, cursor: Cursor, session_id: UUID, name: str | None = None) -> None:
         """Delete the session's keys (or the one named): what they sealed is gone for good."""

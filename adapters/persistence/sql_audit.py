@@ -8,9 +8,10 @@ position, and a session's. Other filters (actor, type, time) narrow those scans.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from adapters.persistence.sql_dialect import Dialect, ReadTransaction
+from adapters.persistence.sql_dialect import Dialect, ReadTransaction, execute_rows
 from projections.audit import AuditEntry, AuditQuery, AuditView
 from projections.base import Cursor
 from projections.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -44,24 +45,25 @@ class SqlAuditView(AuditView):
             " WHERE session_id IS NOT NULL",
         ]
 
-    def add_entry(self, cursor: Cursor, entry: AuditEntry) -> None:
-        stream_id = None if entry.stream_id == entry.session_id else entry.stream_id
-        cursor.execute(
-            self._insert,
+    def add_entries(self, cursor: Cursor, entries: Sequence[AuditEntry]) -> None:
+        time_in = self.d.time_in
+        rows = [
             (
                 entry.position,
                 entry.tenant_id,
                 entry.session_id,
-                stream_id,
+                None if entry.stream_id == entry.session_id else entry.stream_id,
                 entry.version,
                 entry.type,
                 entry.actor,
-                self.d.time_in(entry.recorded_at),
+                time_in(entry.recorded_at),
                 entry.correlation_id,
                 entry.causation_id,
                 entry.trace_id,
-            ),
-        )
+            )
+            for entry in entries
+        ]
+        execute_rows(cursor, self._insert, rows)
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t}")

@@ -7,10 +7,11 @@ with `?` (and `?j` for JSON) and translated by `Dialect.sql`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -56,11 +57,27 @@ class Dialect:
         return orjson.loads(value) if isinstance(value, str | bytes) else value
 
     def time_in(self, value: datetime) -> Any:
-        value = value.astimezone(UTC)
-        return value.isoformat(timespec="microseconds") if self.name == "sqlite" else value
+        return _iso_utc(value) if self.name == "sqlite" else value.astimezone(UTC)
 
     def time_out(self, value: Any) -> datetime:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=64)
+def _iso_utc(value: datetime) -> str:
+    """SQLite's time text: ISO 8601 in UTC, to the microsecond. Cached, as the views of
+    one event write its time three times (session list, history, audit)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def execute_rows(cursor: Cursor, sql: str, rows: Sequence[Any]) -> None:
+    """One statement over `rows`: `executemany` for several (one round trip, or one
+    pipeline, on PostgreSQL), a plain `execute` for one (psycopg's `executemany` outside a
+    pipeline opens one of its own)."""
+    if len(rows) == 1:
+        cursor.execute(sql, rows[0])
+    elif rows:
+        cursor.executemany(sql, rows)
 
 
 SQLITE = Dialect(

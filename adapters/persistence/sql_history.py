@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic_core import to_json
 
-from adapters.persistence.sql_dialect import Dialect, ReadTransaction
+from adapters.persistence.sql_dialect import Dialect, ReadTransaction, execute_rows
 from domain.errors import InvalidInputError
 from domain.session import Session
 from projections.base import Cursor
@@ -111,22 +112,22 @@ class SqlHistoryView(HistoryView):
             [str(event.originator_id), event.tenant_id, *params],
         )
 
-    def add_message(self, cursor: Cursor, event: Session.MessageAppended) -> None:
-        d = self.d
-        message = event.message
-        cursor.execute(
-            self._insert_message,
+    def add_messages(self, cursor: Cursor, events: Sequence[Session.MessageAppended]) -> None:
+        time_in = self.d.time_in
+        rows = [
             (
                 str(event.originator_id),
                 event.originator_version,
                 event.tenant_id,
-                message.id or "",
-                message.role,
-                to_json(message, exclude_none=True).decode(),
+                event.message.id or "",
+                event.message.role,
+                to_json(event.message, exclude_none=True).decode(),
                 event.actor,
-                d.time_in(event.timestamp),
-            ),
-        )
+                time_in(event.timestamp),
+            )
+            for event in events
+        ]
+        execute_rows(cursor, self._insert_message, rows)
 
     def scrub(self, cursor: Cursor, session_id: str, mark: str, message_id: str | None) -> None:
         d = self.d

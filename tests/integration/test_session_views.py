@@ -14,6 +14,7 @@ from domain.context import CommandContext
 from domain.engine import SessionUpdate
 from domain.errors import SessionDeletedError, SessionNotFoundError
 from domain.message import Message
+from projections.audit import AuditQuery
 from projections.session_list import SessionQuery
 
 CTX = CommandContext(tenant_id="t1", actor="alice")
@@ -208,6 +209,35 @@ def test_a_rebuilt_view_equals_the_live_one(ledger: Ledger) -> None:
     assert ledger.list_sessions(query).data == live_list
     assert {s.id: ledger.list_messages("t1", s.id).data for s in live_list[1:]} == live_history
     assert all(status.lag == 0 for status in ledger.projection_status())
+
+
+def test_views_fed_in_batches_equal_views_fed_one_write_at_a_time(ledger: Ledger) -> None:
+    # Several messages per write, and sessions interleaved in the log: a rebuild reads
+    # them in one batch, where runs of one session's messages are written together.
+    a = ledger.create_session(CTX, title="a", messages=[Message.user("a0"), Message.user("a1")])
+    b = ledger.create_session(CTX, title="b")
+    ledger.append_messages(CTX, b.id, [Message.user("b0")])
+    ledger.append_messages(CTX, a.id, [Message.user(f"a{j}") for j in range(2, 6)])
+    ledger.append_messages(CTX, b.id, [Message.user("b1"), Message.user("b2")])
+    ledger.update_session(CTX, a.id, SessionUpdate(title="a renamed"))
+    ledger.append_messages(CTX, a.id, [Message.user("a6")])
+    ledger.clear_history(CTX, b.id)
+    ledger.append_messages(CTX, b.id, [Message.user("b3"), Message.user("b4")])
+    query = SessionQuery(tenant_id="t1", limit=100)
+    live_list = ledger.list_sessions(query).data
+    live_history = {s.id: ledger.list_messages("t1", s.id).data for s in live_list}
+    live_audit = list(ledger.iter_audit(AuditQuery(tenant_id="t1")))
+
+    for name in ("session_list", "history", "audit"):
+        assert ledger.rebuild_projection(name) > 0
+
+    rows = {s.title: (s.message_count, s.version) for s in ledger.list_sessions(query).data}
+    assert rows == {"a renamed": (7, 9), "b": (2, 7)}
+    assert ledger.list_sessions(query).data == live_list
+    assert {s.id: ledger.list_messages("t1", s.id).data for s in live_list} == live_history
+    assert [m.message.text for m in live_history[str(a.id)]] == [f"a{j}" for j in range(7)]
+    assert list(ledger.iter_audit(AuditQuery(tenant_id="t1"))) == live_audit
+    assert len(live_audit) == 16
 
 
 def test_views_fed_by_a_worker_catch_up_and_commands_wait_for_them(database_url: str) -> None:
