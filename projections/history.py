@@ -17,6 +17,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import groupby
 from typing import Any, ClassVar, Literal
 
@@ -29,6 +30,30 @@ from domain.session import MESSAGE_SEALED, Session
 from projections.base import Cursor, Projection
 from projections.paging import Page
 
+PARSED_CACHE_SIZE = 4096
+"""Messages kept parsed, by their JSON text (see `parse_message`)."""
+PARSED_MAX_LENGTH = 16 * 1024
+"""Messages of longer JSON text (characters, or bytes) are parsed every time, so the
+cache holds at most 4,096 texts of up to 16,384 characters and their messages."""
+
+
+def parse_message(raw: str | bytes) -> Message:
+    """The message whose JSON text (as the history stores it) is `raw`.
+
+    A chat turn recalls the whole history, so each turn parsed every earlier message
+    again. Parsed messages are kept by their text, least recently used first out: a
+    message whose content a redaction or erasure replaced has other text, so a message
+    is never served stale. Messages are immutable, so callers can share them.
+    """
+    if len(raw) > PARSED_MAX_LENGTH:
+        return Message.model_validate_json(raw)
+    return _parse_cached(raw)
+
+
+@lru_cache(maxsize=PARSED_CACHE_SIZE)
+def _parse_cached(raw: str | bytes) -> Message:
+    return Message.model_validate_json(raw)
+
 
 class HistoryEntry:
     """One message as recorded: the message, its version and time, who appended it.
@@ -39,9 +64,9 @@ class HistoryEntry:
     """
 
     __slots__ = ("_message", "_row", "_time", "session_id")
-    _message: Message
+    _message: Message | None
     _row: tuple[Any, ...]
-    _time: datetime
+    _time: datetime | None
     session_id: str
 
     ROW: ClassVar[tuple[str, ...]] = (
@@ -74,8 +99,8 @@ class HistoryEntry:
             raise ValueError("a history entry needs its time")
         self.session_id = session_id
         self._row = (version, seq, raw, actor, created_at, origin_session_id, origin_version)
-        if message is not None:
-            self._message = message
+        self._message = message
+        self._time = None
 
     @classmethod
     def from_row(cls, session_id: str, row: tuple[Any, ...]) -> HistoryEntry:
@@ -83,6 +108,7 @@ class HistoryEntry:
         entry = cls.__new__(cls)
         entry.session_id = session_id
         entry._row = row
+        entry._message = entry._time = None  # unset slots would make first use raise
         return entry
 
     @property
@@ -126,21 +152,18 @@ class HistoryEntry:
     @property
     def created_at(self) -> datetime:
         """When it was recorded (views may hand it over as ISO text: parsed on first use)."""
-        try:
-            return self._time
-        except AttributeError:
+        time = self._time
+        if time is None:
             value = self._row[4]
-            self._time = datetime.fromisoformat(value) if isinstance(value, str) else value
-            return self._time
+            time = self._time = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return time
 
     @property
     def message(self) -> Message:
-        try:
-            return self._message
-        except AttributeError:
-            raw: str | bytes = self._row[2]
-            self._message = Message.model_validate_json(raw)
-            return self._message
+        message = self._message
+        if message is None:
+            message = self._message = parse_message(self._row[2])
+        return message
 
     def replace(self, **changes: Any) -> HistoryEntry:
         """A copy with some fields changed."""

@@ -98,20 +98,43 @@ class SessionListProjection(Projection[SessionListView]):
     topics: ClassVar[tuple[str, ...]] = tuple(get_topic(c) for c in session_event_classes())
     """Every session event: each moves the row's version and `updated_at`."""
 
+    def __init__(self, view: SessionListView) -> None:
+        super().__init__(view)
+        self._moves_only: dict[type, bool] = {}
+
     def clear(self, cursor: Cursor) -> None:
         self.view.clear(cursor)
 
     def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
-        """A run of one session's `MessageAppended` events is one update, to the row
-        they would leave one by one: the count grows by the run's length, the version
-        and time are the last event's."""
-        for session_id, run in groupby(batch, key=_appended_to):
+        """A run of one session's events that only move its row (messages appended, and
+        events without a handler of their own, such as a turn's `CompletionRecorded`) is
+        one update, to the row they would leave one by one: the count grows by the run's
+        messages, the version and time are the last event's."""
+        for session_id, run in groupby(batch, key=self._run_of):
             if session_id is None:
                 for event, position in run:
                     self.process_at(event, cursor, position)
             else:
                 events = [event for event, _ in run]
-                self.view.touch(cursor, events[-1], message_delta=len(events))
+                added = sum(isinstance(e, Session.MessageAppended) for e in events)
+                self.view.touch(cursor, events[-1], message_delta=added)
+
+    def _run_of(self, item: tuple[Any, int]) -> UUID | None:
+        """The session whose row `item`'s event only moves; None for an event that
+        changes more (created, renamed, cleared …)."""
+        event = item[0]
+        cls = type(event)
+        moves_only = self._moves_only.get(cls)
+        if moves_only is None:
+            # The default handler (a plain touch) or the message's (a touch counting one).
+            moving = {self._function(object), self._function(Session.MessageAppended)}
+            moves_only = self._moves_only[cls] = self._function(cls) in moving
+        result: UUID | None = event.originator_id if moves_only else None
+        return result
+
+    def _function(self, event_type: type) -> Any:
+        """The function that handles `event_type`."""
+        return getattr(self._handler(event_type), "__func__", None)
 
     @singledispatchmethod
     def process_event(self, event: Any, cursor: Cursor) -> None:
@@ -147,9 +170,3 @@ class SessionListProjection(Projection[SessionListView]):
     @process_event.register
     def _(self, event: Session.ContentErased, cursor: Cursor) -> None:
         self.view.touch(cursor, event, title=ERASED, metadata={}, status="erased")
-
-
-def _appended_to(item: tuple[Any, int]) -> UUID | None:
-    """The session a `MessageAppended` event was appended to; None for other events."""
-    event = item[0]
-    return event.originator_id if isinstance(event, Session.MessageAppended) else None
