@@ -171,7 +171,9 @@ class AuditProjection(Projection[AuditView]):
         raise TypeError("the audit needs each event's position: call process_at")
 
     def process_at(self, event: Any, cursor: Cursor, position: int) -> None:
-        self.process_batch([(event, position)], cursor)
+        entry = audit_entry(event, position)
+        if entry is not None:
+            self.view.add_entries(cursor, [entry])
 
     def process_batch(self, batch: Sequence[tuple[Any, int]], cursor: Cursor) -> None:
         entries = [audit_entry(event, position) for event, position in batch]

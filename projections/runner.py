@@ -94,7 +94,9 @@ class ProjectionRunner:
                 for event, topic, position in zip(events, event_topics, ids, strict=True)
                 if topics is None or topic in topics
             ]
-            if batch:
+            if len(batch) == 1:  # a single append: no batch to fold
+                projection.process_at(batch[0][0], cursor, batch[0][1])
+            elif batch:
                 projection.process_batch(batch, cursor)
         if len(moved) == len(self.projections):
             self._inline.position = ids[-1]
