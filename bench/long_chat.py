@@ -15,11 +15,9 @@ import statistics
 import time
 from typing import Any
 
-from adapters.bootstrap import open_ledger
-from adapters.settings import Settings
+from bench.chat_ledger import chat_ledger
 from bench.chatledger_runs import CTX
-from bench.databases import DEFAULT_POSTGRES_URL, fresh
-from bench.fake_openai import FakeOpenAI
+from bench.databases import DEFAULT_POSTGRES_URL
 
 
 class FullCollections:
@@ -47,31 +45,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     collections = FullCollections()
     times: list[float] = []
-    with (
-        FakeOpenAI() as fake,
-        fresh(args.backend, "long_chat", postgres_url=args.postgres_url) as target,
-    ):
-        settings = Settings(
-            database_url=target.url,
-            default_provider="openai",
-            openai_base_url=fake.openai_url,
-            openai_api_key="bench",
-        )
-        ledger = open_ledger(settings)
+    with chat_ledger(args.backend, "long_chat", postgres_url=args.postgres_url) as ledger:
+        session_id = ledger.create_session(CTX, title="long chat").id
+        for i in range(args.before):
+            ledger.chat(CTX, session_id, f"question {i}, a dozen words about something")
+        gc.callbacks.append(collections)
         try:
-            session_id = ledger.create_session(CTX, title="long chat").id
-            for i in range(args.before):
-                ledger.chat(CTX, session_id, f"question {i}, a dozen words about something")
-            gc.callbacks.append(collections)
-            try:
-                for i in range(args.turns):
-                    began = time.perf_counter()
-                    ledger.chat(CTX, session_id, f"timed question {i}, a dozen words or so")
-                    times.append(time.perf_counter() - began)
-            finally:
-                gc.callbacks.remove(collections)
+            for i in range(args.turns):
+                began = time.perf_counter()
+                ledger.chat(CTX, session_id, f"timed question {i}, a dozen words or so")
+                times.append(time.perf_counter() - began)
         finally:
-            ledger.close()
+            gc.callbacks.remove(collections)
     times.sort()
     p95 = times[max(0, round(0.95 * len(times)) - 1)]
     print(

@@ -17,11 +17,9 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from adapters.bootstrap import open_ledger
-from adapters.settings import Settings
+from bench.chat_ledger import chat_ledger
 from bench.chatledger_runs import CTX
 from bench.databases import fresh
-from bench.fake_openai import FakeOpenAI
 from bench.peers.chatledger_system import ChatledgerSystem
 from bench.sharegpt import corpus
 
@@ -70,25 +68,15 @@ def main() -> None:
             print(f"a one-message append: {len(made) / 40:g}")
         finally:
             system.close()
-    with FakeOpenAI() as fake, fresh("sqlite", "statements_chat", postgres_url="") as target:
-        settings = Settings(
-            database_url=target.url,
-            default_provider="openai",
-            openai_base_url=fake.openai_url,
-            openai_api_key="bench",
-        )
-        ledger = open_ledger(settings)
-        try:
-            session_id = ledger.create_session(CTX, title="turns").id
-            for i in range(5):
-                ledger.chat(CTX, session_id, f"warm-up {i}")
-            with counting() as made:
-                for i in range(10):
-                    ledger.chat(CTX, session_id, f"question {i}")
-            many = made.count("Cursor.executemany") / 10
-            print(f"a chat turn, reads included: {len(made) / 10:g} ({many:g} executemany)")
-        finally:
-            ledger.close()
+    with chat_ledger("sqlite", "statements_chat", postgres_url="") as ledger:
+        session_id = ledger.create_session(CTX, title="turns").id
+        for i in range(5):
+            ledger.chat(CTX, session_id, f"warm-up {i}")
+        with counting() as made:
+            for i in range(10):
+                ledger.chat(CTX, session_id, f"question {i}")
+        many = made.count("Cursor.executemany") / 10
+        print(f"a chat turn, reads included: {len(made) / 10:g} ({many:g} executemany)")
 
 
 if __name__ == "__main__":
