@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from bench.chat_ledger import chat_ledger
 from bench.chat_turns import CTX, TENANT, user_text
-from bench.databases import DEFAULT_POSTGRES_URL, fresh
-from bench.fake_openai import FakeOpenAI
+from bench.databases import DEFAULT_POSTGRES_URL
 from bench.report import RESULTS
 
 T = TypeVar("T")
@@ -74,21 +74,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from pyinstrument import Profiler
 
-    from adapters.bootstrap import open_ledger
-    from adapters.settings import Settings
-
-    with (
-        FakeOpenAI() as fake,
-        fresh(args.backend, "profile", postgres_url=args.postgres_url) as target,
-    ):
-        settings = Settings(
-            database_url=target.url,
-            default_provider="openai",
-            openai_base_url=fake.openai_url,
-            openai_api_key="bench",
-            tenant_id=TENANT,
-        )
-        ledger = open_ledger(settings)
+    with chat_ledger(
+        args.backend, "profile", postgres_url=args.postgres_url, tenant_id=TENANT
+    ) as ledger:
         profiler = Profiler(interval=args.interval, async_mode="disabled")
 
         async def turns(session: Any, count: int, first: int = 1) -> list[float]:
@@ -118,10 +106,7 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 await ledger.chat_service.models.aclose()
 
-        try:
-            hops = asyncio.run(run())
-        finally:
-            ledger.close()
+        hops = asyncio.run(run())
 
     session = profiler.last_session
     assert session is not None
