@@ -53,12 +53,16 @@ def prepare(
                 tenant_id=ctx.tenant_id,
                 session_id=str(session.id),
                 after_version=session.cleared_at_version,
+                until_version=session.version,
                 limit=None,
             )
         ).data
         if turn.recall
         else []
     )
+    if turn.recall and len(history) != session.message_count:
+        # The view is behind (a worker lags, or it is being rebuilt): read the log.
+        history = ledger.get_state(ctx.tenant_id, session.id, version=session.version).messages
     turn = turn.model_copy(update={"tools": [*toolbox.definitions(), *turn.tools]})
     provider = turn.provider or (agent.provider if agent and agent.provider else None)
     provider = provider or models.default_provider

@@ -136,7 +136,7 @@ async def _ask(
     reply = await model.complete(request)
     manifest: dict[str, Any] = {"system": system, "input_message_ids": []}
     if message_ids is not None:
-        manifest["message_ids"] = message_ids
+        manifest |= {"message_ids": message_ids, "history": None}
     asked = PreparedTurn(
         provider=like.provider,
         request=request,

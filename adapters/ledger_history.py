@@ -3,8 +3,9 @@
 A session can be forked at any version, copied at its head, or merged with
 others into a new session; each branch records where it came from, and its
 inherited messages are read from its sources. Any session can be read as of a
-version or a time (`get_state`, history included) and two of its versions
-compared (`diff`). When the history view lags behind the log (a worker is
+version or a time (`get_state`, history included), two of its versions
+compared (`diff`), and any recorded model call's exact context read back
+(`call_context`). When the history view lags behind the log (a worker is
 behind, or a view is being rebuilt), the messages are read from the events.
 """
 
@@ -16,6 +17,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.call_context import CallContext
+from adapters.call_context import resolve as resolve_call_context
 from adapters.ledger_core import LedgerCore, session_uuid
 from domain.context import CommandContext
 from domain.diff import SessionDiff, SessionView, diff_views
@@ -109,6 +112,13 @@ class HistoryAPI(LedgerCore):
             # The view is behind (a worker lags, or it is being rebuilt): read the log.
             entries = self._messages_from_events(tenant_id, sid, state)
         return FullState(state, entries)
+
+    def call_context(
+        self, tenant_id: str, session_id: str | UUID, completion_id: str
+    ) -> CallContext:
+        """Exactly what one recorded model call was sent (its messages, system text, tools
+        and settings), and what of the history it left out or had summarised."""
+        return resolve_call_context(self, tenant_id, session_uuid(session_id), completion_id)
 
     def diff(
         self, tenant_id: str, session_id: str | UUID, from_version: int, to_version: int

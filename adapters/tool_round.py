@@ -47,15 +47,16 @@ async def run_tool_round(
         )
         results.append(result)
     assistant = reply.message().model_copy(update={"id": message_id})
-    tool_message = Message(role="tool", content=list(results), id=uuid4().hex)
+    tool_id = uuid4().hex
+    tool_message = Message(role="tool", content=list(results), id=tool_id)
     messages = [*prepared.request.messages, assistant, tool_message]
     return PreparedTurn(
         provider=prepared.provider,
         request=prepared.request.model_copy(update={"messages": messages}),
         manifest=prepared.manifest.model_copy(
             update={
-                "message_ids": [m.id or "" for m in messages],
-                "input_message_ids": [tool_message.id or ""] if prepared.remember else [],
+                "message_ids": [*prepared.manifest.message_ids, message_id, tool_id],
+                "input_message_ids": [tool_id] if prepared.remember else [],
             }
         ),
         input_messages=[tool_message],

@@ -4,6 +4,7 @@ EngineError
   ├ SessionNotFoundError        -> 404  (unknown id, or another tenant's session)
   ├ SessionDeletedError         -> 410
   ├ MessageNotFoundError        -> 404  (no such message in the session's history)
+  ├ CompletionNotFoundError     -> 404  (no such model call recorded in the session)
   ├ AgentNotFoundError          -> 404
   ├ AgentDeletedError           -> 410
   ├ ApiKeyNotFoundError         -> 404  (unknown id, or another tenant's key)
@@ -69,6 +70,14 @@ class MessageNotFoundError(EngineError):
 
     def __init__(self, session_id: UUID | str, message_id: str) -> None:
         super().__init__(f"session {session_id} has no message {message_id!r}")
+        self.session_id = str(session_id)
+
+
+class CompletionNotFoundError(EngineError):
+    title = "Completion not found"
+
+    def __init__(self, session_id: UUID | str, completion_id: str) -> None:
+        super().__init__(f"session {session_id} recorded no completion {completion_id!r}")
         self.session_id = str(session_id)
 
 

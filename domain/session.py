@@ -21,6 +21,7 @@ from domain.base import Aggregate, AttributedEvent, Immutable
 from domain.content import ContentBlock
 from domain.context import CommandContext
 from domain.errors import InvalidInputError, SessionDeletedError
+from domain.history_window import HistoryWindow
 from domain.llm import ChatReply, ChatSettings
 from domain.message import Message
 from domain.patching import merge_patch
@@ -41,10 +42,21 @@ class MergeSource(Immutable):
 
 
 class ContextManifest(Immutable):
-    """Exactly what formed a prompt: which messages, and the rendered instructions."""
+    """Exactly what formed a prompt: which messages, and the rendered instructions.
+
+    A call that recalled the history records it as a `history` window (positions in the
+    session's history at a version), so the record stays the same size as the
+    conversation grows; `message_ids` then lists what was sent after it (the turn's
+    input, a tool round's messages). Calls recorded before windows, and calls that did
+    not recall the history, list every id. `Ledger.call_context` resolves either form
+    to the messages themselves.
+    """
 
     message_ids: list[str]
-    """Ids of the history messages sent, in order (the turn's input included)."""
+    """Ids of the messages sent after the `history` window, in order (all of them when
+    there is no window)."""
+    history: HistoryWindow | None = None
+    """The history recalled: what of it was sent, excluded and summarised."""
     input_message_ids: list[str] = Field(default_factory=list)
     """Ids of this turn's new input messages (empty when not remembered)."""
     situation: str | None = None
@@ -55,9 +67,9 @@ class ContextManifest(Immutable):
     """The system text sent (situation and instructions together)."""
     tools: list[str] = Field(default_factory=list)
     excluded_message_ids: list[str] = Field(default_factory=list)
-    """History messages left out to fit the agent's context limit."""
+    """History messages left out to fit the agent's context limit (besides `history`'s)."""
     summarized_message_ids: list[str] = Field(default_factory=list)
-    """History messages a summary stood in for."""
+    """History messages a summary stood in for (besides `history`'s)."""
     summary_ids: list[str] = Field(default_factory=list)
     """The summaries sent (in the system text) instead of those messages."""
 

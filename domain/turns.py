@@ -24,6 +24,7 @@ from domain.base import Immutable
 from domain.content import ContentBlock
 from domain.context import CommandContext
 from domain.errors import EmptyMessageError, InvalidInputError
+from domain.history_window import HistoryWindow, spans
 from domain.llm import ChatReply, ChatRequest, ChatSettings, ToolDefinition
 from domain.message import Message
 from domain.ports import TemplateRenderer
@@ -105,7 +106,11 @@ def prepare_turn(
     default_provider: str,
     default_model: str,
 ) -> PreparedTurn:
-    """The request a turn sends, and its manifest."""
+    """The request a turn sends, and its manifest.
+
+    `history` is the session's history at `session.version` (the messages after its last
+    clear, oldest first): the manifest records what was sent of it by position.
+    """
     inputs = [m if m.id else m.model_copy(update={"id": uuid4().hex}) for m in turn.messages]
     if turn.extra_content:
         if not inputs:
@@ -118,17 +123,20 @@ def prepare_turn(
         check_not_redacted(message, session.redacted_message_ids, f"messages[{index}].id")
         check_json(message.model_dump(mode="json", exclude_none=True), f"messages[{index}]")
     check_json(turn.variables, "variables")
-    recalled = list(history) if turn.recall else []
+    history = list(history) if turn.recall else []
     summaries = [
         s
         for s in session.summaries
-        if any(s.from_version <= r.version <= s.to_version for r in recalled)
+        if any(s.from_version <= r.version <= s.to_version for r in history)
     ]
-    covered = [
-        r for r in recalled if any(s.from_version <= r.version <= s.to_version for s in summaries)
+    covered_at = [
+        i
+        for i, r in enumerate(history)
+        if any(s.from_version <= r.version <= s.to_version for s in summaries)
     ]
-    recalled = [r for r in recalled if r not in covered]
-    if not recalled and not inputs and not summaries:
+    covered = set(covered_at)
+    kept_at = [i for i in range(len(history)) if i not in covered]
+    if not kept_at and not inputs and not summaries:
         raise InvalidInputError("message", "a turn needs a message when there is no history")
 
     variables = {
@@ -148,20 +156,21 @@ def prepare_turn(
     system = "\n\n".join(p for p in (instructions, situation, summary_part) if p) or None
 
     limit = agent.context_limit if agent else None
-    excluded: list[Recalled] = []
+    dropped = 0
     if limit is not None:
         budget = limit - estimate_tokens(system or "") - sum(_message_tokens(m) for m in inputs)
-        used = sum(_message_tokens(r.message) for r in recalled)
-        while recalled and used > budget:
-            dropped = recalled.pop(0)
-            excluded.append(dropped)
-            used -= _message_tokens(dropped.message)
+        used = sum(_message_tokens(history[i].message) for i in kept_at)
+        while dropped < len(kept_at) and used > budget:
+            used -= _message_tokens(history[kept_at[dropped]].message)
+            dropped += 1
+    excluded_at, kept_at = kept_at[:dropped], kept_at[dropped:]
+    excluded = [history[i] for i in excluded_at]
 
     settings = turn.settings.over(agent.settings) if agent else turn.settings
     model = settings.model or (agent.model if agent else None) or default_model
     tools = {tool.name: tool for tool in (agent.tools if agent else [])}
     tools.update({tool.name: tool for tool in turn.tools})
-    messages = [*(r.message for r in recalled), *inputs]
+    messages = [*(history[i].message for i in kept_at), *inputs]
     request = ChatRequest(
         model=model,
         system=system,
@@ -170,15 +179,25 @@ def prepare_turn(
         settings=settings.model_copy(update={"model": model}),
         conversation_id=str(session.id),
     )
+    window = (
+        HistoryWindow(
+            version=session.version,
+            length=len(history),
+            sent=spans(kept_at),
+            excluded=spans(excluded_at),
+            summarized=spans(covered_at),
+        )
+        if turn.recall
+        else None
+    )
     manifest = ContextManifest(
-        message_ids=[m.id or "" for m in messages],
+        message_ids=[m.id or "" for m in inputs],
+        history=window,
         input_message_ids=[m.id or "" for m in inputs] if turn.remember else [],
         situation=situation or None,
         instructions=instructions or None,
         system=system,
         tools=list(tools),
-        excluded_message_ids=[r.message.id or "" for r in excluded],
-        summarized_message_ids=[r.message.id or "" for r in covered],
         summary_ids=[s.summary_id for s in summaries],
     )
     return PreparedTurn(

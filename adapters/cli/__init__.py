@@ -1,6 +1,6 @@
 """The `chatledger` command line (Typer): sessions, agents, messages, chat, events, time
-travel, diffs, fork/copy/merge, export/import, replay, summaries, projections, API keys,
-the audit trail, erasure, verify/digest, serve.
+travel, a call's exact context, diffs, fork/copy/merge, export/import, replay, summaries,
+projections, API keys, the audit trail, erasure, verify/digest, serve.
 
 Every command takes `--database-url` and builds `Settings` once (its options
 over the environment), opens the ledger, does one thing and closes it. Output
@@ -18,6 +18,7 @@ from adapters.cli import (
     audit,
     branches,
     bundles,
+    call_context,
     chat,
     erasure,
     events,
@@ -49,6 +50,7 @@ app.command("append")(history.append)
 app.command("clear")(history.clear)
 app.command("events")(events.events)
 app.command("show")(events.show)
+app.command("context")(call_context.context)
 app.command("diff")(branches.diff_session)
 app.command("fork")(branches.fork_session)
 app.command("copy")(branches.copy_session)

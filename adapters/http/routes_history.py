@@ -1,6 +1,7 @@
-"""Routes on a session's past: its event stream, and its state at a version or time.
+"""Routes on a session's past: its event stream, its state at a version or time, and
+the exact context of each recorded model call.
 
-Both read the event log itself, so they work for deleted sessions too (audit)
+They read the event log itself, so they work for deleted sessions too (audit)
 and show messages a later clear removed from the model-facing history.
 """
 
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from adapters.call_context import CallContext
 from adapters.http.context import ContextDep, LedgerDep
 from adapters.http.openapi import problem_responses
 from adapters.http.params import version_cursor
@@ -60,3 +62,18 @@ def get_state(
         raise InvalidInputError("query.at", "give either version or at, not both")
     full = ledger.get_state(ctx.tenant_id, session_id, version=version, at=at)
     return StateOut.of_state(full.session, full.messages)
+
+
+@router.get(
+    "/completions/{completion_id}/context",
+    response_model=CallContext,
+    responses=problem_responses(404),
+    summary="Get the exact context of a recorded model call",
+)
+def get_call_context(
+    ledger: LedgerDep, ctx: ContextDep, session_id: str, completion_id: str
+) -> CallContext:
+    """What the call `completion_id` was sent, in order (messages, system text, tools,
+    settings), resolved from its manifest as of the versions it saw, and which history
+    messages it left out to fit a context limit or had summarised."""
+    return ledger.call_context(ctx.tenant_id, session_id, completion_id)

@@ -63,7 +63,9 @@ def test_over_the_limit_the_agent_summarises_once_and_the_prompt_carries_the_sum
     assert summarized.text == "They discussed old plans." and summarized.completion_id
     turn = [e for e in events if isinstance(e, Session.CompletionRecorded)][-1]
     assert turn.manifest.summary_ids == [summarized.summary_id]
-    assert set(turn.manifest.summarized_message_ids) == set(summarized.message_ids)
+    context = ledger.call_context("t1", session_id, turn.completion_id)
+    assert context.summarized_message_ids == summarized.message_ids
+    assert [m.text for m in context.messages] == sent
     history = ledger.list_messages("t1", session_id, limit=100).data
     assert [e.message.text[:5] for e in history[:6]] == [f"old {i}" for i in range(6)]
 
@@ -82,11 +84,14 @@ def test_the_truncate_policy_records_what_it_left_out(
         for e in ledger.list_events("t1", session_id).data
         if isinstance(e, Session.CompletionRecorded)
     ]
-    excluded = completion.manifest.excluded_message_ids
-    assert excluded and set(excluded).isdisjoint(completion.manifest.message_ids)
-    assert len(fake_provider.last_request.body["messages"]) == 1 + len(
-        completion.manifest.message_ids
-    )
+    context = ledger.call_context("t1", session_id, completion.completion_id)
+    history = ledger.list_messages("t1", session_id, limit=100).data
+    excluded = context.excluded_message_ids
+    assert excluded and excluded == [e.message.id for e in history[: len(excluded)]]
+    # the rest of the old messages, then the input ("go"); the reply ("ok") came after
+    assert context.message_ids == [e.message.id for e in history[len(excluded) : -1]]
+    sent = fake_provider.last_request.body["messages"][1:]
+    assert [m.text for m in context.messages] == [m["content"] for m in sent]
 
 
 def test_a_summary_given_by_hand_stands_in_from_the_next_turn(

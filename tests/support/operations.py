@@ -80,6 +80,7 @@ MATRIX: dict[str, Row] = {
     "POST /v1/sessions/{session_id}/summarize": Row(WRITE, json={"text": "in short"}),
     "GET /v1/sessions/{session_id}/events": Row(READ),
     "GET /v1/sessions/{session_id}/state": Row(READ, params={"version": 1}),
+    "GET /v1/sessions/{session_id}/completions/{completion_id}/context": Row(READ),
     "GET /v1/sessions/{session_id}/diff": Row(READ, params={"from": 1, "to": 2}),
     "POST /v1/sessions/{session_id}/fork": Row(WRITE, json={"at_version": 1}),
     "POST /v1/sessions/{session_id}/copy": Row(WRITE, json={}),
@@ -114,6 +115,7 @@ def make_objects(ledger: Ledger, tenant: str = "A", marker: str = MARKER) -> dic
         ctx, session.id, [Message.user(f"{marker} question"), Message.assistant("answer")]
     )
     question = ledger.get_state(tenant, session.id).messages[0].message
+    turn = ledger.chat(ctx, session.id, f"{marker} asked of the offline model")
     other = ledger.create_session(ctx, title=f"{marker} other")
     agent_state = ledger.create_agent(ctx, AgentFields(name=marker))
     key = ledger.create_api_key(ctx, role="member", name=marker)
@@ -122,6 +124,7 @@ def make_objects(ledger: Ledger, tenant: str = "A", marker: str = MARKER) -> dic
         "session_id": str(session.id),
         "other_id": str(other.id),
         "message_id": str(question.id),
+        "completion_id": turn.completion_id,
         "agent_id": str(agent_state.id),
         "key_id": key.key.id,
         "idempotency_key": f"{marker}-turn",
@@ -164,7 +167,7 @@ def build(operation: str, row: Row, ids: dict[str, str], key: str | None) -> htt
     return httpx.Request(method, f"http://test{fill(path, ids)}", **kwargs)
 
 
-ID_NAMES = ("session_id", "other_id", "message_id", "agent_id", "key_id")
+ID_NAMES = ("session_id", "other_id", "message_id", "completion_id", "agent_id", "key_id")
 """The templates that name an object (a bundle is content the caller sends, not a name)."""
 
 

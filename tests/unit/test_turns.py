@@ -138,8 +138,11 @@ def test_the_manifest_lists_the_recalled_history_and_the_new_input() -> None:
         history,
     )
 
-    assert recalled.manifest.message_ids == ["m1", "m2", "m3"]
-    assert recalled.manifest.input_message_ids == ["m3"]
+    window = recalled.manifest.history
+    assert window is not None and (window.length, window.sent) == (2, [(0, 2)])
+    assert window.ids(["m1", "m2"]) == (["m1", "m2"], [], [])
+    assert recalled.manifest.message_ids == recalled.manifest.input_message_ids == ["m3"]
+    assert forgetful.manifest.history is None
     assert forgetful.manifest.message_ids == ["m3"] and forgetful.manifest.input_message_ids == []
 
 
@@ -234,7 +237,9 @@ def test_a_summary_stands_in_for_the_messages_it_covers() -> None:
 
     assert [m.id for m in prepared.request.messages] == ["m2", "m3", "n"]
     assert prepared.request.system == "Help.\n\nSummary of the earlier conversation:\nThey met."
-    assert prepared.manifest.summarized_message_ids == ["m0", "m1"]
+    window = prepared.manifest.history
+    assert window is not None and (window.sent, window.summarized) == ([(2, 4)], [(0, 2)])
+    assert window.ids([m.id or "" for m in history]) == (["m2", "m3"], [], ["m0", "m1"])
     assert prepared.manifest.summary_ids == ["s1"]
 
 
@@ -248,7 +253,9 @@ def test_over_the_context_limit_the_oldest_messages_are_left_out() -> None:
 
     kept = [m.id for m in prepared.request.messages]
     assert kept == ["m3", "m4", "q"]
-    assert prepared.manifest.excluded_message_ids == ["m0", "m1", "m2"]
+    window = prepared.manifest.history
+    assert window is not None and (window.sent, window.excluded) == ([(3, 5)], [(0, 3)])
+    assert window.ids([m.id or "" for m in history])[1] == ["m0", "m1", "m2"]
     assert prepared.to_summarize == []
     assert sum(estimate_tokens(m.text) for m in prepared.request.messages) <= 300
 

@@ -311,3 +311,26 @@ def test_thinking_streams_from_the_scripted_provider_when_asked(
 
     assert shown.stdout == "Decided.\n"
     assert shown.stderr.splitlines()[0] == "mull it over"
+
+
+def test_context_shows_exactly_what_a_turn_sent(
+    chatledger: Run, chatledger_json: RunJson, one_line_error: OneLineError
+) -> None:
+    session_id = chatledger_json("sessions", "create")["id"]
+    first = chatledger_json("chat", session_id, "one")
+    second = chatledger_json("chat", session_id, "two")
+
+    context = chatledger_json("context", session_id, second["completion_id"])
+    table = chatledger("context", session_id, second["completion_id"])
+
+    assert context["message_ids"] == [
+        first["user_message_id"],
+        first["message_id"],
+        second["user_message_id"],
+    ]
+    assert [m["content"][0]["text"] for m in context["messages"]] == ["one", first["output"], "two"]
+    assert context["history"]["sent"] == [[0, 2]] and context["provider"] == "offline"
+    assert table.exit_code == 0
+    assert "sent: 3 messages" in table.stdout and second["user_message_id"] in table.stdout
+    missing = chatledger("context", session_id, "no-such-call", exit_code=1)
+    one_line_error(missing, 1, f"session {session_id} recorded no completion 'no-such-call'")

@@ -165,7 +165,7 @@ async def test_tenant_b_never_reaches_tenant_a(
         assert leaks(response, request, ids) == [], (operation, role, response.text)
     # A's objects are as they were: B's calls changed nothing.
     session = world.ledger.get_session("A", ids["session_id"])
-    assert (session.title, session.version) == (MARKER, 3)
+    assert (session.title, session.version) == (MARKER, 6)
     assert world.ledger.get_api_key("A", ids["key_id"]).status == "active"
     assert world.ledger.get_agent("A", ids["agent_id"]).version == 1
 

@@ -99,11 +99,37 @@ async def test_a_second_turn_sends_the_history_and_lists_it_in_the_manifest(
     ).json()
 
     completion = (await _events(client, sid))[-2]["data"]
-    assert completion["manifest"]["message_ids"] == [
+    assert completion["manifest"]["history"] == {
+        "version": first["version"],
+        "length": 2,
+        "sent": [[0, 2]],
+        "excluded": [],
+        "summarized": [],
+    }
+    assert completion["manifest"]["message_ids"] == [second["user_message_id"]]
+    response = await client.get(f"/v1/sessions/{sid}/completions/{second['completion_id']}/context")
+    assert response.status_code == 200
+    context = response.json()
+    assert context["message_ids"] == [
         first["user_message_id"],
         first["message_id"],
         second["user_message_id"],
     ]
+    assert [m["content"][0]["text"] for m in context["messages"]] == [
+        "one",
+        first["output"],
+        "two",
+    ]
+
+
+async def test_the_context_of_an_unknown_call_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    sid = await _session(client)
+
+    response = await client.get(f"/v1/sessions/{sid}/completions/no-such-call/context")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == f"session {sid} recorded no completion 'no-such-call'"
 
 
 async def test_a_turn_not_remembered_stays_out_of_the_history_but_its_completion_is_recorded(

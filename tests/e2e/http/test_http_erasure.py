@@ -30,8 +30,10 @@ SESSION_GETS: dict[str, dict[str, Any]] = {
     "/v1/sessions/{session_id}/diff": {"from": 1},
     "/v1/sessions/{session_id}/export": {"with_sources": "true"},
     "/v1/sessions/{session_id}/suggestions": {},
+    "/v1/sessions/{session_id}/completions/{completion_id}/context": {},
 }
-"""Every GET route on one session, with the query that makes it show the most."""
+"""Every GET route on one session, with the query that makes it show the most (routes
+under a completion are asked for each of the session's completions)."""
 
 
 class AsRole:
@@ -87,9 +89,15 @@ def every_answer(http: httpx.Client, sid: str) -> str:
     """The bodies of every GET about the session: each route, and the state at each version."""
     bodies = []
     head = http.get(f"/v1/sessions/{sid}/state").json()["version"]
+    events = http.get(f"/v1/sessions/{sid}/events", params={"limit": 1000}).json()["data"]
+    completions = [e["data"]["completion_id"] for e in events if "completion_id" in e["data"]]
     for path, params in SESSION_GETS.items():
         query = params | ({"to": head} if path.endswith("/diff") else {})
-        bodies.append(http.get(path.format(session_id=sid), params=query).text)
+        for completion_id in completions if "{completion_id}" in path else [""]:
+            url = path.format(session_id=sid, completion_id=completion_id)
+            answer = http.get(url, params=query)
+            assert answer.status_code == 200 or "{completion_id}" not in path, answer.text
+            bodies.append(answer.text)
     for version in range(1, head + 1):
         bodies.append(http.get(f"/v1/sessions/{sid}/state", params={"version": version}).text)
     bodies.append(http.get("/v1/sessions", params={"include_deleted": "true"}).text)

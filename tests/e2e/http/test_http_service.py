@@ -19,6 +19,7 @@ ROUTES = {
     "/v1/sessions/{session_id}/messages/{message_id}/redact": {"post"},
     "/v1/sessions/{session_id}/events": {"get"},
     "/v1/sessions/{session_id}/state": {"get"},
+    "/v1/sessions/{session_id}/completions/{completion_id}/context": {"get"},
     "/v1/sessions/{session_id}/chat": {"post"},
     "/v1/sessions/{session_id}/suggestions": {"get"},
     "/v1/sessions/{session_id}/summarize": {"post"},
