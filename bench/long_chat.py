@@ -4,7 +4,9 @@
 opens a ledger on a fresh database, pointed at the fake provider (`bench.fake_openai`),
 runs `--before` turns of one session, then times `--turns` more and counts Python's full
 (generation 2) garbage collections among them with `gc.callbacks`. Nothing is frozen
-(`gc.freeze()`), as in a program that uses the Python API and does not freeze.
+(`gc.freeze()`), as in a program that uses the Python API and does not freeze. Then it
+prints the stored bytes of the log's events by type (their `state`, sealed as stored),
+which show whether a turn's record grows with the conversation.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import gc
 import statistics
 import time
+from collections import Counter
 from typing import Any
 
 from bench.chat_ledger import chat_ledger
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
                 times.append(time.perf_counter() - began)
         finally:
             gc.callbacks.remove(collections)
+        stored = stored_bytes(ledger)
     times.sort()
     p95 = times[max(0, round(0.95 * len(times)) - 1)]
     print(
@@ -65,6 +69,22 @@ def main(argv: list[str] | None = None) -> None:
         f"max {times[-1] * 1000:.1f} ms; {len(collections.pauses)} full collections, "
         f"{sum(collections.pauses) * 1000:.0f} ms in all"
     )
+    for topic, (count, size) in sorted(stored.items()):
+        print(f"  {topic}: {count} events, {size:,} bytes, {size // count:,} per event")
+
+
+def stored_bytes(ledger: Any) -> dict[str, tuple[int, int]]:
+    """Events and bytes of stored state, by topic, over the whole log."""
+    counts: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    recorder = ledger.engine.recorder
+    start = 1
+    while notifications := recorder.select_notifications(start=start, limit=1000):
+        for n in notifications:
+            counts[n.topic] += 1
+            sizes[n.topic] += len(n.state)
+        start = notifications[-1].id + 1
+    return {topic: (counts[topic], sizes[topic]) for topic in counts}
 
 
 if __name__ == "__main__":
