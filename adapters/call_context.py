@@ -68,9 +68,10 @@ def resolve(
     if row is None:
         ledger.engine.get_state(tenant_id, session_id)  # an unknown session is its own 404
         raise CompletionNotFoundError(session_id, completion_id)
-    (event,) = ledger.engine.list_events(
+    recorded = ledger.engine.list_events(
         tenant_id, session_id, after=row.version - 1, until=row.version
     )
+    event = recorded[0] if recorded else None
     if not isinstance(event, Session.CompletionRecorded | Session.CompletionFailed):
         raise CompletionNotFoundError(session_id, completion_id)
     manifest = event.manifest

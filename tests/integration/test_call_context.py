@@ -17,13 +17,13 @@ from adapters.llm.wire import build_invocation
 from adapters.settings import Settings
 from domain.content import TextBlock
 from domain.context import CommandContext
-from domain.errors import CompletionNotFoundError, SessionNotFoundError
+from domain.errors import CompletionNotFoundError, ProviderError, SessionNotFoundError
 from domain.llm import Candidate, ChatReply, ChatRequest
 from domain.message import Message
 from domain.session import ContextManifest, Session
 from domain.turns import PreparedTurn
 from tests.support.fake_provider import FakeProvider
-from tests.support.fake_provider_script import Reply, ToolCall
+from tests.support.fake_provider_script import Fail, Reply, ToolCall
 
 CTX = CommandContext(tenant_id="t1", actor="alice")
 
@@ -159,6 +159,24 @@ def test_a_tool_rounds_context_ends_with_the_call_and_its_results(
     context = ledger.call_context("t1", session.id, result.completion_ids[1])
     assert [m.role for m in context.messages] == ["user", "assistant", "tool"]
     assert on_the_wire(context) == fake_provider.last_request.body["messages"]
+
+
+def test_a_failed_calls_context_holds_the_input_that_never_entered_the_history(
+    ledger: Ledger, fake_provider: FakeProvider
+) -> None:
+    session = ledger.create_session(CTX)
+    fake_provider.script(Reply(text="fine"), Fail(status=400, message="bad request"))
+    ledger.chat(CTX, session.id, "first")
+    with pytest.raises(ProviderError):
+        ledger.chat(CTX, session.id, "second")
+    events = ledger.list_events("t1", session.id, limit=100).data
+    (failed,) = [e for e in events if isinstance(e, Session.CompletionFailed)]
+
+    context = ledger.call_context("t1", session.id, failed.completion_id)
+
+    assert context.status == "failed"
+    assert on_the_wire(context) == fake_provider.last_request.body["messages"]
+    assert [m.text for m in context.messages] == ["first", "fine", "second"]
 
 
 def test_a_call_recorded_with_every_id_listed_resolves_too(
