@@ -18,8 +18,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.utils import strtobool
 
 from domain.agent_commands import AgentCommands
 from domain.base import project_events
@@ -37,6 +43,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.message import Message
+from domain.repository import OneReadRepository
 from domain.session import PatchMode, Session, SessionState
 from domain.turns import TurnCommands
 from domain.validation import check_json, check_object, check_text
@@ -120,6 +127,20 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         super().__init__(env)
         self.max_message_bytes = int(self.env.get("MAX_MESSAGE_BYTES") or 0)
         self.max_batch_messages = int(self.env.get("MAX_BATCH_MESSAGES") or 0)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, configured as the library does, loading sessions in
+        one read (`domain.repository`)."""
+        env = self.env
+        cache_maxsize = env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return OneReadRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     # Commands
 

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -21,13 +22,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.persistence.chain import HASHES_TABLE, Chaining, EventChain
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
 from adapters.persistence.key_store import KEYS_TABLE
 from adapters.persistence.pg_arrays import Array, BigintArray, ByteaArray, TextArray, UuidArray
+from adapters.persistence.snapshot_reads import snapshot_read_sql, split_rows
 from adapters.persistence.sql_dialect import postgres_dialect
 from adapters.persistence.sql_store import POSITIONS_TABLE
 
@@ -204,8 +206,39 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+class PostgresSnapshotReads:
+    """Mixin for the events recorder: a session's newest snapshot and the events after it
+    in one prepared statement, one round trip (`adapters.persistence.snapshot_reads`)."""
+
+    datastore: Any
+    events_table_name: str
+
+    def select_from_snapshot(
+        self, originator_id: UUID, snapshots: Any, *, lte: int | None
+    ) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        statement = _snapshot_read(
+            self.datastore.schema,
+            snapshots.events_table_name,
+            self.events_table_name,
+            bounded=lte is not None,
+        )
+        params = [originator_id, lte] * 2 if lte is not None else [originator_id] * 2
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(statement, params, prepare=True)
+            rows = cursor.fetchall()
+        return split_rows(originator_id, [tuple(row.values()) for row in rows])
+
+
+@cache
+def _snapshot_read(schema: str, snapshots: str, events: str, *, bounded: bool) -> Composed:
+    text = snapshot_read_sql("{snapshots}", "{events}", "%s", bounded=bounded)
+    return SQL(text).format(  # type: ignore[arg-type]
+        snapshots=Identifier(schema, snapshots), events=Identifier(schema, events)
+    )
+
+
 class ChatledgerPostgresRecorder(
-    Chaining, KeyRecording, InlineProjecting, PipelinedPostgresRecorder
+    Chaining, KeyRecording, InlineProjecting, PostgresSnapshotReads, PipelinedPostgresRecorder
 ):
     """Records events with their chained hashes and, in the same transaction, their keys
     and inline projections."""

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from adapters.persistence.chain import Chaining, EventChain
 from adapters.persistence.containment import sql_json_contains
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
+from adapters.persistence.snapshot_reads import snapshot_read_sql, split_rows
 from adapters.persistence.sql_dialect import SQLITE
 
 
@@ -268,6 +270,36 @@ class StatementReads:
         ]
 
 
+class SQLiteSnapshotReads:
+    """Mixin for the events recorder: a session's newest snapshot and the events after it
+    in one statement read (`adapters.persistence.snapshot_reads`)."""
+
+    datastore: Any
+    events_table_name: str
+
+    def select_from_snapshot(
+        self, originator_id: UUID, snapshots: Any, *, lte: int | None
+    ) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        statement = _snapshot_read(
+            snapshots.events_table_name, self.events_table_name, bounded=lte is not None
+        )
+        key = originator_id.hex
+        params = [key, lte, key, lte] if lte is not None else [key, key]
+        with (
+            self.datastore.pool.reading() as connection,
+            StatementTransaction(connection, commit=False) as cursor,
+            cursor,
+        ):
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+        return split_rows(originator_id, rows)
+
+
+@cache
+def _snapshot_read(snapshots: str, events: str, *, bounded: bool) -> str:
+    return snapshot_read_sql(snapshots, events, "?", bounded=bounded)
+
+
 class ChatledgerSQLiteAggregateRecorder(StatementReads, SQLiteAggregateRecorder):
     """The snapshots' recorder: the library's, with `StatementReads`."""
 
@@ -320,6 +352,7 @@ class ChatledgerSQLiteRecorder(
     InlineProjecting,
     DirectInserting,
     StatementReads,
+    SQLiteSnapshotReads,
     SQLiteApplicationRecorder,
 ):
     """Records events with their chained hashes and, in the same transaction, their keys
