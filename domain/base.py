@@ -114,6 +114,10 @@ class AttributedEvent(Aggregate.Event):
     before the event's own, so stored JSON keeps its key order.
     """
 
+    applies_without_content: ClassVar[bool] = False
+    """True when `apply` reads none of the event's sealed fields: rebuilding an aggregate
+    may then take the event without opening its sealed content (`OneReadRepository`)."""
+
     tenant_id: str
     actor: str
     correlation_id: str

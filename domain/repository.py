@@ -5,7 +5,9 @@ then the events after it: two statements, and on PostgreSQL two round trips, for
 session loaded outside the cache and every look at a past version. A recorder that can
 read both in one statement (`SnapshotReads`) lets `OneReadRepository` do it in one; it
 is also one consistent view of the store, where two statements could straddle a write.
-Recorders without it get the library's two reads.
+Recorders without it get the library's two reads. A mapper that offers `to_state_event`
+gives the events as the aggregate needs them: an event whose `apply` reads none of its
+sealed content (`applies_without_content`: a message, a completion) is not decrypted.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class OneReadRepository(Repository[UUID]):
             if self.snapshot_store is not None and isinstance(recorder, SnapshotReads)
             else None
         )
+        mapper = self.event_store.mapper
+        # A mapper may offer the events as the aggregate needs them (content it does not
+        # read left sealed); else the whole events.
+        self._to_event = getattr(mapper, "to_state_event", mapper.to_domain_event)
 
     def _reconstruct_aggregate(
         self,
@@ -56,7 +62,7 @@ class OneReadRepository(Repository[UUID]):
             aggregate_id, snapshots.recorder, lte=version
         )
         events = [snapshots.mapper.to_domain_event(snapshot)] if snapshot else []
-        events += [self.event_store.mapper.to_domain_event(event) for event in stored]
+        events += [self._to_event(event) for event in stored]
         aggregate = projector_func(None, events)
         if aggregate is None:
             msg = f"Aggregate {aggregate_id!r} version {version!r} not found."

@@ -211,6 +211,7 @@ class Session(Aggregate):
 
     class MessageAppended(Event):
         TOPIC: ClassVar[str] = "chatledger.Session.MessageAppended"
+        applies_without_content: ClassVar[bool] = True
         sealed: ClassVar[tuple[Sealed, ...]] = (MESSAGE_SEALED,)
         message: Message
 
@@ -269,6 +270,7 @@ class Session(Aggregate):
         """One LLM call and what went into it (the context manifest) and came out."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.CompletionRecorded"
+        applies_without_content: ClassVar[bool] = True
         sealed: ClassVar[tuple[Sealed, ...]] = (
             Sealed(_MANIFEST_PLACEHOLDERS),
             Sealed(_REPLY_PLACEHOLDERS, key="reply_message_id"),
@@ -299,6 +301,7 @@ class Session(Aggregate):
         """An LLM call that failed or was cut off, with the output that reached the client."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.CompletionFailed"
+        applies_without_content: ClassVar[bool] = True
         sealed: ClassVar[tuple[Sealed, ...]] = (
             Sealed(_MANIFEST_PLACEHOLDERS | {"error_message": ERASED, "partial": []}),
         )
@@ -325,6 +328,7 @@ class Session(Aggregate):
         """Follow-up suggestions the model offered after a completion."""
 
         TOPIC: ClassVar[str] = "chatledger.Session.SuggestionsRecorded"
+        applies_without_content: ClassVar[bool] = True
         sealed: ClassVar[tuple[Sealed, ...]] = (Sealed({"suggestions": []}),)
         completion_id: str
         suggestions: list[str]

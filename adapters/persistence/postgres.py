@@ -224,7 +224,7 @@ class PostgresSnapshotReads:
         )
         params = [originator_id, lte] * 2 if lte is not None else [originator_id] * 2
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(statement, params, prepare=True)
+            cursor.execute(statement, params, prepare=True, binary=True)
             rows = cursor.fetchall()
         return split_rows(originator_id, [tuple(row.values()) for row in rows])
 

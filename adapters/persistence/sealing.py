@@ -172,6 +172,12 @@ def key_refs(session_id: UUID, data: bytes) -> Iterator[KeyRef]:
             yield session_id, name
 
 
+def header_of(data: bytes) -> bytes:
+    """A sealed state's header (its JSON without the sealed fields), segments unread."""
+    (length,) = _U32.unpack_from(data, 1)
+    return data[5 : 5 + length]
+
+
 def _parse(data: bytes) -> tuple[bytes, list[tuple[str, bytes, bytes]]]:
     (length,) = _U32.unpack_from(data, 1)
     at = 5 + length

@@ -36,17 +36,27 @@ def ledgers(database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
 
 
 def long_session(ledger: Ledger) -> str:
-    """A session of 251 events (snapshots at 100 and 200) whose state moves as it goes."""
+    """A session of 251 events (snapshots at 100 and 200) whose state moves as it goes:
+    messages, titles, and the offline model's turns (the input, `CompletionRecorded`,
+    the reply, `SuggestionsRecorded` and its call's completion)."""
     session_id = str(ledger.create_session(CTX, title="t0").id)
     for i in range(25):
-        ledger.append_messages(CTX, session_id, [Message.user(f"m{i}.{j}") for j in range(9)])
+        ledger.append_messages(CTX, session_id, [Message.user(f"m{i}.{j}") for j in range(4)])
+        ledger.chat(CTX, session_id, f"question {i}", suggestions=True)
         ledger.update_session(CTX, session_id, SessionUpdate(title=f"t{i + 1}"))
     return session_id
 
 
-def folded(ledger: Ledger, session_id: str, version: int) -> SessionState:
+def folded(ledger: Ledger, session_id: str, version: int) -> Any:
+    """The session its first `version` events fold to, each event read whole."""
     events = ledger.list_events("t1", session_id, limit=1000).data[:version]
-    return SessionState.of(project_events(None, events))
+    return project_events(None, events)
+
+
+def seen(session: Any) -> tuple[Any, ...]:
+    """The session as reads show it, and the counters they do not."""
+    counters = (session.completions_total, session.messages_total, session.summaries_total)
+    return SessionState.of(session), counters
 
 
 def refuse(*_: Any, **__: Any) -> Any:
@@ -66,10 +76,13 @@ def test_the_session_at_every_version_is_what_its_events_fold_to(
     monkeypatch.setattr(engine.snapshots.recorder, "select_events", refuse)
     monkeypatch.setattr(engine.recorder, "select_events", refuse)
 
-    for version, state in expected.items():
-        assert engine.get_state("t1", UUID(session_id), version=version) == state
+    for version, session in expected.items():
+        loaded = engine.repository.get(UUID(session_id), version=version)
+        assert seen(loaded) == seen(session)
+        assert engine.get_state("t1", UUID(session_id), version=version) == seen(session)[0]
     head = second.get_session("t1", session_id)  # not cached by `second`: loaded in one read
-    assert head == expected[251] and head.title == "t25" and head.message_count == 225
+    assert head == seen(expected[251])[0] and head.title == "t25" and head.message_count == 150
+    assert seen(expected[251])[1][0] == 50  # completions: the turns' and the suggestions'
     with pytest.raises(InvalidVersionError):
         engine.get_state("t1", head.id, version=252)
 
@@ -82,7 +95,24 @@ def test_a_session_loaded_in_one_read_takes_further_writes(
 
     second.append_messages(CTX, session_id, [Message.user("from the second")])
 
-    assert first.get_session("t1", session_id).message_count == 226
+    assert first.get_session("t1", session_id).message_count == 151
     history = second.list_messages("t1", session_id, limit=1).data
     assert second.get_session("t1", session_id).version == 252
     assert history and history[0].message.text == "m0.0"
+
+
+def test_rebuilding_a_session_opens_no_message(
+    ledgers: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages and completions are most of a session's events, and its state reads none
+    of their content: rebuilding it decrypts only the events whose `apply` reads theirs."""
+    first, second = ledgers
+    session_id = long_session(first)
+    sealer = second.engine.mapper.sealer  # type: ignore[attr-defined]
+    opened: list[str] = []
+    opening = sealer.open
+    monkeypatch.setattr(sealer, "open", lambda *args: opened.append(args[2]) or opening(*args))
+
+    second.engine.repository.get(UUID(session_id), version=250)  # 49 events past the snapshot
+
+    assert opened == ["domain.base:AggregateSnapshot"] + ["chatledger.Session.TitleChanged"] * 5
