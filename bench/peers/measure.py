@@ -73,9 +73,10 @@ def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], d
         session = system.create_session()
         written = 0
         took = 0.0
+        stops = sorted({n // 2, near_half(n), n})
         while written < n and spent + took < budget:
-            # No write spans the middle, so every system has a state at exactly N/2.
-            count = min(plan.batch, (n // 2 if written < n // 2 else n) - written)
+            # No write spans N/2 or N/2 + 49, so every system has a state at exactly each.
+            count = min(plan.batch, next(stop for stop in stops if stop > written) - written)
             prepared = system.prepare(feed.take(count))
             began = time.perf_counter()
             system.append(session, prepared)
@@ -136,7 +137,16 @@ def _read_calls(
         if n in sessions:
             s, half = sessions[n], n // 2
             calls[f"state_at_half_{n}"] = lambda s=s, h=half: _expect(system.state_at(s, h), h)
+            # Half way between two of chatledger's snapshots (every 100 versions), as a
+            # version picked at random is on average; N/2 falls on one.
+            near = near_half(n)
+            calls[f"state_near_half_{n}"] = lambda s=s, h=near: _expect(system.state_at(s, h), h)
     return calls
+
+
+def near_half(n: int) -> int:
+    """Where `state_near_half_N` reads: N/2 + 49 messages (N - 1 for short sessions)."""
+    return min(n // 2 + 49, n - 1)
 
 
 def _expect(got: int, wanted: int) -> None:

@@ -203,6 +203,8 @@ READ_COLUMNS = {
     "page_10000": "50 newest, N=10,000",
     "state_at_half_1000": "state at 500 of 1,000",
     "state_at_half_10000": "state at 5,000 of 10,000",
+    "state_near_half_1000": "state at 549 of 1,000",
+    "state_near_half_10000": "state at 5,049 of 10,000",
 }
 
 

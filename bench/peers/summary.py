@@ -14,7 +14,12 @@ from typing import Any
 REFERENCE = "raw"
 OURS = "chatledger"
 READS = ("history_1000", "history_10000", "page_1000", "page_10000")
-MIDDLES = ("state_at_half_1000", "state_at_half_10000")
+MIDDLES = (
+    "state_at_half_1000",
+    "state_at_half_10000",
+    "state_near_half_1000",
+    "state_near_half_10000",
+)
 INGEST_TARGET = {"sqlite": 3_000.0, "postgres": 1_500.0}
 
 
