@@ -116,7 +116,7 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
     """Commands and event-sourced queries on sessions (and, mixed in, agents)."""
 
     name = "chatledger"
-    snapshotting_intervals = {Session: 100}  # noqa: RUF012 (the library reads a class attribute)
+    snapshotting_intervals = {Session: 20}  # noqa: RUF012 (the library reads a class attribute)
     env = {  # noqa: RUF012
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "MAX_MESSAGE_BYTES": str(1024 * 1024),

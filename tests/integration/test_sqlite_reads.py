@@ -98,13 +98,13 @@ def test_events_read_in_one_statement_are_the_librarys_events(
 
 
 def test_snapshots_are_read_in_one_statement_too(ledger: Ledger) -> None:
-    session_id = _recorded_session(ledger, 250)  # snapshots at versions 100 and 200
+    session_id = _recorded_session(ledger, 250)  # a snapshot every 20 versions
     snapshots = ledger.engine.snapshots
     assert snapshots is not None
     recorder = snapshots.recorder
     assert isinstance(recorder, ChatledgerSQLiteAggregateRecorder)
     latest = recorder.select_events(session_id, desc=True, limit=1, lte=150)
-    assert [s.originator_version for s in latest] == [100]
+    assert [s.originator_version for s in latest] == [140]
     assert latest == SQLiteAggregateRecorder.select_events(
         recorder, session_id, desc=True, limit=1, lte=150
     )
