@@ -61,7 +61,8 @@ def warm_up(system: System, feed: Feed, count: int) -> None:
 
 
 def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], dict[str, Any]]:
-    """One session per length, shortest first, `plan.batch` messages per write.
+    """One session per length, shortest first, `plan.batch` messages per write (one per
+    write from N/2 to N/2 + 49).
 
     Lengths not reached within the system's build budget are left out and reported.
     """
@@ -75,8 +76,10 @@ def build(system: System, feed: Feed, plan: PeerPlan) -> tuple[dict[int, Any], d
         took = 0.0
         stops = sorted({n // 2, near_half(n), n})
         while written < n and spent + took < budget:
-            # No write spans N/2 or N/2 + 49, so every system has a state at exactly each.
-            count = min(plan.batch, next(stop for stop in stops if stop > written) - written)
+            # No write spans N/2 or N/2 + 49, so every system has a state at exactly each;
+            # between the two, one message per write, as a conversation is written.
+            stop = next(stop for stop in stops if stop > written)
+            count = 1 if n // 2 <= written < near_half(n) else min(plan.batch, stop - written)
             prepared = system.prepare(feed.take(count))
             began = time.perf_counter()
             system.append(session, prepared)
