@@ -219,11 +219,23 @@ class Reading:
             self.pool.put_reader(connection)
 
 
+def statement_rows(datastore: Any, statement: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of one SELECT on a reader connection, in autocommit mode."""
+    with (
+        datastore.pool.reading() as connection,
+        StatementTransaction(connection, commit=False) as cursor,
+        cursor,
+    ):
+        cursor.execute(statement, params)
+        return list(cursor.fetchall())
+
+
 class StatementReads:
     """Mixin before the library's SQLite recorders: `select_events` as one statement in
     autocommit mode, without the BEGIN and ROLLBACK the library puts around it (a single
-    SELECT reads one consistent snapshot on its own). Loading a session reads its latest
-    snapshot and then the events after it: two statements instead of six."""
+    SELECT reads one consistent snapshot on its own): the library's path reads a session's
+    latest snapshot and then the events after it in two statements instead of six
+    (`SQLiteSnapshotReads` makes it one)."""
 
     datastore: Any
     select_events_statement: str
@@ -252,13 +264,7 @@ class StatementReads:
         if limit is not None:
             statement += "LIMIT ? "
             params.append(limit)
-        with (
-            self.datastore.pool.reading() as connection,
-            StatementTransaction(connection, commit=False) as cursor,
-            cursor,
-        ):
-            cursor.execute(statement, params)
-            rows = cursor.fetchall()
+        rows = statement_rows(self.datastore, statement, params)
         return [
             StoredEvent(
                 originator_id=self.convert_originator_id(row["originator_id"]),
@@ -285,13 +291,7 @@ class SQLiteSnapshotReads:
         )
         key = originator_id.hex
         params = [key, lte, key, lte] if lte is not None else [key, key]
-        with (
-            self.datastore.pool.reading() as connection,
-            StatementTransaction(connection, commit=False) as cursor,
-            cursor,
-        ):
-            cursor.execute(statement, params)
-            rows = cursor.fetchall()
+        rows = statement_rows(self.datastore, statement, params)
         return split_rows(originator_id, rows)
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
+from adapters.settings import Settings
+from tests.support.fake_provider import FakeProvider
 
 
 @pytest.fixture
@@ -20,3 +22,31 @@ def ledger(database_url: str) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
+
+
+@pytest.fixture
+def chat_ledger(database_url: str, fake_provider: FakeProvider) -> Iterator[Ledger]:
+    """A ledger whose default provider is OpenAI, answered by the fake provider."""
+    ledger = open_ledger(
+        Settings(
+            database_url=database_url,
+            default_provider="openai",
+            openai_base_url=fake_provider.openai_url,
+            openai_api_key="test",
+        )
+    )
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@pytest.fixture
+def ledgers(database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two ledgers on one database, as two processes: each has its own cache."""
+    first, second = (open_ledger(Settings(database_url=database_url)) for _ in range(2))
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()

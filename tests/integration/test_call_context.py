@@ -4,17 +4,14 @@ same size as the conversation grows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.call_context import CallContext
 from adapters.ledger import Ledger
 from adapters.llm.wire import build_invocation
-from adapters.settings import Settings
 from domain.content import TextBlock
 from domain.context import CommandContext
 from domain.errors import CompletionNotFoundError, ProviderError, SessionNotFoundError
@@ -23,23 +20,14 @@ from domain.message import Message
 from domain.session import ContextManifest, Session
 from domain.turns import PreparedTurn
 from tests.support.fake_provider import FakeProvider
-from tests.support.fake_provider_script import Fail, Reply, ToolCall
+from tests.support.fake_provider_script import Fail, Reply
 
 CTX = CommandContext(tenant_id="t1", actor="alice")
 
 
 @pytest.fixture
-def ledger(database_url: str, fake_provider: FakeProvider) -> Iterator[Ledger]:
-    ledger = open_ledger(
-        Settings(
-            database_url=database_url,
-            default_provider="openai",
-            openai_base_url=fake_provider.openai_url,
-            openai_api_key="test",
-        )
-    )
-    yield ledger
-    ledger.close()
+def ledger(chat_ledger: Ledger) -> Ledger:
+    return chat_ledger
 
 
 def on_the_wire(context: CallContext) -> list[dict[str, Any]]:
@@ -138,27 +126,6 @@ def test_after_a_clear_the_context_is_the_history_the_turn_saw(
     assert [
         m.text for m in ledger.call_context("t1", session.id, first.completion_id).messages
     ] == ["one"]
-
-
-def test_a_tool_rounds_context_ends_with_the_call_and_its_results(
-    ledger: Ledger, fake_provider: FakeProvider
-) -> None:
-    def get_weather(city: str) -> str:
-        """The weather in a city."""
-        return f"3°C and snow in {city}"
-
-    ledger.register_tool(get_weather)
-    session = ledger.create_session(CTX)
-    fake_provider.script(
-        Reply(tool_calls=(ToolCall("get_weather", {"city": "Oslo"}, id="call_1"),)),
-        Reply(text="It is snowing in Oslo."),
-    )
-
-    result = ledger.chat(CTX, session.id, "Weather?")
-
-    context = ledger.call_context("t1", session.id, result.completion_ids[1])
-    assert [m.role for m in context.messages] == ["user", "assistant", "tool"]
-    assert on_the_wire(context) == fake_provider.last_request.body["messages"]
 
 
 def test_a_failed_calls_context_holds_the_input_that_never_entered_the_history(

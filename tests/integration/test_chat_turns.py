@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.chat_events import ContentEvent, DoneEvent, ErrorEvent, ExecutionEvent
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.agent import AgentFields
 from domain.context import CommandContext
 from domain.errors import InvalidInputError, ProviderError, TemplateError
@@ -23,17 +20,8 @@ CTX = CommandContext(tenant_id="t1", actor="alice")
 
 
 @pytest.fixture
-def ledger(database_url: str, fake_provider: FakeProvider) -> Iterator[Ledger]:
-    ledger = open_ledger(
-        Settings(
-            database_url=database_url,
-            default_provider="openai",
-            openai_base_url=fake_provider.openai_url,
-            openai_api_key="test",
-        )
-    )
-    yield ledger
-    ledger.close()
+def ledger(chat_ledger: Ledger) -> Ledger:
+    return chat_ledger
 
 
 def events(ledger: Ledger, session_id: Any) -> list[Any]:
@@ -188,6 +176,16 @@ def test_registered_python_tools_run_in_the_turn_loop(
     tools = fake_provider.requests[0].body["tools"]
     assert tools[0]["function"]["name"] == "get_weather"
     assert tools[0]["function"]["parameters"]["required"] == ["city"]
+    context = ledger.call_context("t1", session.id, result.completion_ids[1])
+    assert (
+        [m.role for m in context.messages]
+        == [m["role"] for m in sent]
+        == [
+            "user",
+            "assistant",
+            "tool",
+        ]
+    )
 
 
 def test_unregistered_tool_calls_are_returned_to_the_caller(

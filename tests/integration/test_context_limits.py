@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.agent import AgentFields
 from domain.context import CommandContext
 from domain.message import Message
@@ -20,17 +16,8 @@ CTX = CommandContext(tenant_id="t1", actor="alice")
 
 
 @pytest.fixture
-def ledger(database_url: str, fake_provider: FakeProvider) -> Iterator[Ledger]:
-    ledger = open_ledger(
-        Settings(
-            database_url=database_url,
-            default_provider="openai",
-            openai_base_url=fake_provider.openai_url,
-            openai_api_key="test",
-        )
-    )
-    yield ledger
-    ledger.close()
+def ledger(chat_ledger: Ledger) -> Ledger:
+    return chat_ledger
 
 
 def long_session(ledger: Ledger, agent_id: str | None = None) -> str:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
 from adapters.llm.offline import ScriptedChatModel, ScriptedReply
 from adapters.replay import transcript
 from adapters.replay_report import render_html
-from adapters.settings import Settings
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
 from domain.message import Message
@@ -24,17 +21,8 @@ CTX = CommandContext(tenant_id="t1", actor="eval")
 
 
 @pytest.fixture
-def ledger(database_url: str, fake_provider: FakeProvider) -> Iterator[Ledger]:
-    ledger = open_ledger(
-        Settings(
-            database_url=database_url,
-            default_provider="openai",
-            openai_base_url=fake_provider.openai_url,
-            openai_api_key="test",
-        )
-    )
-    yield ledger
-    ledger.close()
+def ledger(chat_ledger: Ledger) -> Ledger:
+    return chat_ledger
 
 
 def recorded_conversation(ledger: Ledger, fake_provider: FakeProvider, suite: str = "s") -> str:

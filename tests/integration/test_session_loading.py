@@ -4,15 +4,12 @@ What it builds is the session its events fold to, at every version and at the he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.base import project_events
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
@@ -22,17 +19,6 @@ from domain.repository import OneReadRepository, SnapshotReads
 from domain.session import SessionState
 
 CTX = CommandContext(tenant_id="t1", actor="someone")
-
-
-@pytest.fixture
-def ledgers(database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
-    """Two ledgers on one database: the second has nothing cached."""
-    first, second = (open_ledger(Settings(database_url=database_url)) for _ in range(2))
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def long_session(ledger: Ledger) -> str:

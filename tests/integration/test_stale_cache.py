@@ -7,29 +7,15 @@ its own cache, so the second one's writes leave the first one's cache stale.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from adapters.bootstrap import open_ledger
 from adapters.ledger import Ledger
-from adapters.settings import Settings
 from domain.context import CommandContext
 from domain.engine import SessionUpdate
 from domain.errors import SessionDeletedError, VersionConflictError
 from domain.message import Message
 
 CTX = CommandContext(tenant_id="t1", actor="someone")
-
-
-@pytest.fixture
-def ledgers(database_url: str) -> Iterator[tuple[Ledger, Ledger]]:
-    first, second = (open_ledger(Settings(database_url=database_url)) for _ in range(2))
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def _stale_session(ledgers: tuple[Ledger, Ledger]) -> str:
