@@ -4,8 +4,8 @@
 ShareGPT messages on a fresh database as `bench.peers` does (writes of 100 messages, one
 message a write from 500 to 549), then rebuilds it at several versions and at its head,
 each way in turn for `--rounds` rounds, and prints the median of each. Version 501 is a
-snapshot's; 550 is 10 events past one (snapshots every 20 versions, single writes); 599
-is 59 past one (a write of 100 messages is snapshotted at its end only).
+snapshot's; 550 is 10 events past one (snapshots every 20 versions); 599, inside a write of
+100 messages, is 19 past one.
 
 - *two reads*: the library's `Repository._reconstruct_aggregate` (the newest snapshot,
   then the events after it, every event opened);

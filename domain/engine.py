@@ -433,30 +433,60 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshot the aggregates just saved, as they are in memory.
+        """Snapshot the aggregates just saved at each of their new versions that is a
+        multiple of the interval, in one write.
 
-        The library would rebuild each one from the stream to the snapshot's version;
-        the saved aggregate already is at its newest version, and its state is small.
+        The library would rebuild each one from the stream to the snapshot's version. The
+        saved aggregate is at its newest version; a state in between comes from replaying
+        the write's own events onto the aggregate as it was before the write (the cache's,
+        or none for a write that creates it), so a bulk write is snapshotted every
+        interval too, not only at its end. Without that earlier state at hand, the newest
+        state is the one snapshot, as before.
         """
         if self.snapshots is None:
             return
+        taken: list[Any] = []
         for aggregate in processing_event.aggregates.values():
             interval = self.snapshotting_intervals.get(type(aggregate))
-            if interval and self._reaches_interval(processing_event, aggregate.id, interval):
-                snapshot_class = getattr(type(aggregate), "Snapshot", None)
-                if snapshot_class is not None:
-                    self.snapshots.put([snapshot_class.take(aggregate)])
+            snapshot_class = getattr(type(aggregate), "Snapshot", None)
+            if not interval or snapshot_class is None:
+                continue
+            events = [e for e in processing_event.events if e.originator_id == aggregate.id]
+            due = {e.originator_version for e in events if e.originator_version % interval == 0}
+            if due:
+                taken += [
+                    snapshot_class.take(state) for state in self._states_at(aggregate, events, due)
+                ]
+        if taken:
+            self.snapshots.put(taken)
 
-    @staticmethod
-    def _reaches_interval(
-        processing_event: ProcessingEvent[UUID], aggregate_id: UUID, interval: int
-    ) -> bool:
-        """Whether one of the aggregate's events just saved has a version that is a multiple
-        of `interval`."""
-        for event in processing_event.events:
-            if event.originator_version % interval == 0 and event.originator_id == aggregate_id:
-                return True
-        return False
+    def _states_at(self, aggregate: Any, events: list[Any], versions: set[int]) -> list[Any]:
+        """The aggregate at each of `versions` (versions of `events`, the write's own), or
+        just the aggregate as saved when its state before the write is not at hand."""
+        last = events[-1].originator_version
+        if versions == {last}:
+            return [aggregate]
+        first = events[0].originator_version
+        if first == 1:
+            state: Any = None
+        else:
+            cache = self.repository.cache
+            try:
+                cached = cache.get(aggregate.id) if cache is not None else None
+            except KeyError:
+                cached = None
+            if cached is None or cached.version != first - 1:
+                return [aggregate]
+            state = deepcopy(cached)
+        states: list[Any] = []
+        for event in events[:-1]:
+            state = event.mutate(state)
+            if event.originator_version in versions:
+                states.append(state)
+                state = deepcopy(state)
+        if last in versions:
+            states.append(aggregate)
+        return states
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Recorders that update views in the same transaction need the domain events.

@@ -109,3 +109,20 @@ def test_rebuilding_a_session_opens_no_message(
     assert "MessageAppended" in past and "CompletionRecorded" in past
     titles = ["chatledger.Session.TitleChanged"] * past.count("TitleChanged")
     assert opened == ["domain.base:AggregateSnapshot", *titles]
+
+
+def test_a_bulk_write_is_snapshotted_every_20_versions_not_only_at_its_end(
+    ledgers: tuple[Ledger, Ledger],
+) -> None:
+    first, second = ledgers
+    created = first.create_session(CTX, messages=[Message.user(f"m{i}") for i in range(99)])
+    first.append_messages(CTX, created.id, [Message.user(f"n{i}") for i in range(45)])
+    snapshots = first.engine.snapshots
+    assert snapshots is not None
+
+    versions = [s.originator_version for s in snapshots.get(created.id)]
+
+    assert versions == [20, 40, 60, 80, 100, 120, 140]  # versions 1-100, then 101-145
+    for version in (20, 59, 100, 139, 145):
+        loaded = second.engine.repository.get(created.id, version=version)
+        assert seen(loaded) == seen(folded(first, str(created.id), version))
