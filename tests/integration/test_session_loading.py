@@ -22,7 +22,7 @@ CTX = CommandContext(tenant_id="t1", actor="someone")
 
 
 def long_session(ledger: Ledger) -> str:
-    """A session of 251 events (a snapshot every 20 versions or so) whose state moves:
+    """A session of 251 events (a snapshot at every multiple of 20) whose state moves:
     messages, titles, and the offline model's turns (the input, `CompletionRecorded`,
     the reply, `SuggestionsRecorded` and its call's completion)."""
     session_id = str(ledger.create_session(CTX, title="t0").id)
