@@ -467,17 +467,11 @@ class Engine(AgentCommands, TurnCommands, BranchCommands, ErasureCommands, Appli
         if versions == {last}:
             return [aggregate]
         first = events[0].originator_version
-        if first == 1:
-            state: Any = None
-        else:
-            cache = self.repository.cache
-            try:
-                cached = cache.get(aggregate.id) if cache is not None else None
-            except KeyError:
-                cached = None
-            if cached is None or cached.version != first - 1:
+        state: Any = None
+        if first != 1:
+            state = self._cached(aggregate.tenant_id, aggregate.id)  # a copy, if cached
+            if state is None or state.version != first - 1:
                 return [aggregate]
-            state = deepcopy(cached)
         states: list[Any] = []
         for event in events[:-1]:
             state = event.mutate(state)

@@ -29,7 +29,11 @@ from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
 from adapters.persistence.key_store import KEYS_TABLE
 from adapters.persistence.pg_arrays import Array, BigintArray, ByteaArray, TextArray, UuidArray
-from adapters.persistence.snapshot_reads import snapshot_read_sql, split_rows
+from adapters.persistence.snapshot_reads import (
+    snapshot_read_params,
+    snapshot_read_sql,
+    split_rows,
+)
 from adapters.persistence.sql_dialect import postgres_dialect
 from adapters.persistence.sql_store import POSITIONS_TABLE
 
@@ -222,7 +226,7 @@ class PostgresSnapshotReads:
             self.events_table_name,
             bounded=lte is not None,
         )
-        params = [originator_id, lte] * 2 if lte is not None else [originator_id] * 2
+        params = snapshot_read_params(originator_id, lte)
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(statement, params, prepare=True, binary=True)
             rows = cursor.fetchall()

@@ -35,6 +35,11 @@ def snapshot_read_sql(snapshots: str, events: str, param: str, *, bounded: bool)
     return _SQL.format(snapshots=snapshots, events=events, p=param, upper=upper)
 
 
+def snapshot_read_params(key: Any, lte: int | None) -> list[Any]:
+    """The statement's parameters: the session's key (and the version) for each half."""
+    return [key, lte] * 2 if lte is not None else [key] * 2
+
+
 def split_rows(
     originator_id: UUID, rows: Sequence[Any]
 ) -> tuple[StoredEvent | None, list[StoredEvent]]:

@@ -35,7 +35,11 @@ from adapters.persistence.chain import Chaining, EventChain
 from adapters.persistence.containment import sql_json_contains
 from adapters.persistence.inline import InlineProjecting
 from adapters.persistence.key_recording import KeyRecording
-from adapters.persistence.snapshot_reads import snapshot_read_sql, split_rows
+from adapters.persistence.snapshot_reads import (
+    snapshot_read_params,
+    snapshot_read_sql,
+    split_rows,
+)
 from adapters.persistence.sql_dialect import SQLITE
 
 
@@ -289,8 +293,7 @@ class SQLiteSnapshotReads:
         statement = _snapshot_read(
             snapshots.events_table_name, self.events_table_name, bounded=lte is not None
         )
-        key = originator_id.hex
-        params = [key, lte, key, lte] if lte is not None else [key, key]
+        params = snapshot_read_params(originator_id.hex, lte)
         rows = statement_rows(self.datastore, statement, params)
         return split_rows(originator_id, rows)
 
